@@ -1,0 +1,56 @@
+"""CLI: python -m testcluster up|down|status|env|kubeconfig|listeners [--flavour F] [--name N]."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from . import procs
+from .cluster import CLUSTER_DIR, FLAVOURS, Cluster
+
+
+def build():
+    """Build or find the binaries; the build script prints the bin dir last."""
+    res = subprocess.run([os.path.join(CLUSTER_DIR, "build")], stdout=subprocess.PIPE, text=True, check=True)
+    return res.stdout.strip().splitlines()[-1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tests/cluster/cluster", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "listeners", "build"])
+    parser.add_argument("--flavour", choices=FLAVOURS,
+                        default=os.environ.get("ORCHESTRATOR_TEST_FLAVOUR", "kubernetes"))
+    parser.add_argument("--name", default=os.environ.get("ORCHESTRATOR_TEST_CLUSTER_NAME"),
+                        help="cluster name (default: the flavour)")
+    args = parser.parse_args(argv)
+    if args.flavour not in FLAVOURS:
+        parser.error(f"ORCHESTRATOR_TEST_FLAVOUR must be one of {', '.join(FLAVOURS)}")
+    cluster = Cluster(args.name or args.flavour)
+
+    if args.command == "build":
+        print(build())
+    elif args.command == "up":
+        cluster.up(args.flavour, build())
+        print(cluster.kubeconfig)
+    elif args.command == "down":
+        cluster.down()
+    elif args.command == "status":
+        st = cluster.status()
+        print(json.dumps(st, indent=2))
+        return 0 if st["up"] else 1
+    elif args.command == "env":
+        if not cluster.healthy():
+            print(f"cluster {cluster.name!r} is not up", file=sys.stderr)
+            return 1
+        print(f"export KUBECONFIG={cluster.kubeconfig}\nexport K8S_AUTH_KUBECONFIG={cluster.kubeconfig}")
+        print(f"export PATH={cluster.state['bin']}:$PATH")
+    elif args.command == "kubeconfig":
+        print(cluster.kubeconfig)
+    elif args.command == "listeners":
+        print(json.dumps([dict(zip(("pid", "proto", "address", "port"), row))
+                          for row in procs.listeners(cluster.pids())], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

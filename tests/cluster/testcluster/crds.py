@@ -1,0 +1,82 @@
+"""CRD sets of the test cluster: the project's own or the real upstream ones."""
+import glob
+import os
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT_DIR = os.path.join(os.path.dirname(HERE), "crds")
+# shared/ sits beside the clone: <parent>/main (the clone) and <parent>/shared.
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+UPSTREAM_DIR = os.environ.get("ORCHESTRATOR_UPSTREAM_CRDS",
+                              os.path.join(os.path.dirname(REPO), "shared", "crds"))
+
+# What each flavour serves on top of plain Kubernetes.
+OPENSHIFT = [
+    "routes.route.openshift.io",
+    "ingresses.config.openshift.io",
+    "clusterversions.config.openshift.io",
+    "subscriptions.operators.coreos.com",
+    "operatorgroups.operators.coreos.com",
+    "clusterserviceversions.operators.coreos.com",
+    "catalogsources.operators.coreos.com",
+    "installplans.operators.coreos.com",
+]
+
+
+def _index(directory):
+    found = {}
+    for path in sorted(glob.glob(os.path.join(directory, "**", "*.yaml"), recursive=True)):
+        with open(path, encoding="utf-8") as fh:
+            for doc in yaml.safe_load_all(fh):
+                if doc and doc.get("kind") == "CustomResourceDefinition":
+                    found[doc["metadata"]["name"]] = doc
+    return found
+
+
+def source():
+    """Which CRD set to load: ORCHESTRATOR_TEST_CRDS=auto|project|upstream."""
+    choice = os.environ.get("ORCHESTRATOR_TEST_CRDS", "auto")
+    if choice not in ("auto", "project", "upstream"):
+        raise SystemExit(f"ORCHESTRATOR_TEST_CRDS must be auto, project or upstream, not {choice!r}")
+    if choice == "auto":
+        return "upstream" if os.path.isdir(UPSTREAM_DIR) else "project"
+    if choice == "upstream" and not os.path.isdir(UPSTREAM_DIR):
+        raise SystemExit(f"ORCHESTRATOR_TEST_CRDS=upstream but {UPSTREAM_DIR} does not exist")
+    return choice
+
+
+def sanitize(crd):
+    """Make an upstream CRD loadable on a cluster where no operator runs.
+
+    A Webhook conversion points at the operator's Service, which never exists
+    here; with several served versions every read of a non-storage version would
+    fail, so the conversion block is dropped (strategy None, the default).
+    """
+    crd = dict(crd)
+    crd["spec"] = dict(crd["spec"])
+    crd["spec"].pop("conversion", None)
+    meta = dict(crd["metadata"])
+    # creationTimestamp: null and similar generated noise must not reach the server.
+    meta.pop("creationTimestamp", None)
+    crd["metadata"] = meta
+    crd.pop("status", None)
+    return crd
+
+
+def load(names, which=None):
+    """The CRD documents for names, from the chosen set."""
+    which = which or source()
+    index = _index(PROJECT_DIR if which == "project" else UPSTREAM_DIR)
+    missing = [n for n in names if n not in index]
+    if missing:
+        raise SystemExit(f"CRDs missing from the {which} set: {', '.join(missing)}")
+    return [sanitize(index[n]) for n in names]
+
+
+def project_index():
+    return _index(PROJECT_DIR)
+
+
+def upstream_index():
+    return _index(UPSTREAM_DIR) if os.path.isdir(UPSTREAM_DIR) else {}
