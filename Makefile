@@ -7,7 +7,7 @@ FLAVOUR ?= kubernetes
 export MOLECULE_GLOB := molecule/*/molecule.yml
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv collection-link cluster-build cluster-up cluster-down cluster-status demo test \
+.PHONY: help host venv collection-link cluster-build cluster-up cluster-down cluster-status demo test \
         unit integration lint sanity molecule clean
 
 help:
@@ -24,15 +24,19 @@ $(VENV)/.installed: requirements.txt test-requirements.txt
 
 venv: $(VENV)/.installed
 
+# Operating-system tools of bindep.txt (openssl, shellcheck, git).
+host:
+	tests/setup-host
+
 # ansible finds this checkout as rhdh.orchestrator through a symlink.
 collection-link:
 	@mkdir -p .build/collections/ansible_collections/rhdh
 	@ln -sfn ../../../.. .build/collections/ansible_collections/rhdh/orchestrator
 
-cluster-build: venv
+cluster-build: host venv
 	tests/cluster/cluster build
 
-cluster-up: venv
+cluster-up: host venv
 	tests/cluster/cluster up --flavour $(FLAVOUR)
 
 cluster-down:
@@ -45,7 +49,7 @@ demo: venv collection-link cluster-up
 	source <(tests/cluster/cluster env --flavour $(FLAVOUR)) && \
 	  $(VENV)/bin/ansible-playbook site.yml
 
-test: venv collection-link
+test: host venv collection-link
 	tests/run-all
 
 unit: venv
@@ -57,7 +61,7 @@ integration: venv
 lint: venv collection-link
 	tests/run-all lint
 
-sanity: venv
+sanity: host venv
 	tests/run-all sanity
 
 molecule: venv collection-link

@@ -102,7 +102,7 @@ def test_every_listener_is_loopback_only(kube, openshift):
         from testcluster import procs  # pylint: disable=import-outside-toplevel
         found = procs.listeners([r["pid"] for r in rows])
         names = {r["pid"]: r["name"] for r in rows}
-        listening = {names[pid] for pid, _, _, _ in found}
+        listening = {names[row[0]] for row in found}
         # Every component opened at least one port, so the check below has teeth.
         assert listening == set(names.values()), (listening, found)
         offenders = [(names[pid], proto, addr, port) for pid, proto, addr, port in found

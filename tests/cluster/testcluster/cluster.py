@@ -103,7 +103,7 @@ class Cluster:
             return False
         if not all(procs.is_ours(r) for r in self.state["processes"]):
             return False
-        status, _ = self._get(self.apiserver_url() + "/readyz", self._ssl_context())
+        status = self._get(self.apiserver_url() + "/readyz", self._ssl_context())[0]
         return status == 200
 
     # ---- up --------------------------------------------------------------
@@ -114,9 +114,10 @@ class Cluster:
                                  f"not {flavour}; run `down` first")
             log(f"{self.name}: already up ({self.apiserver_url()}), nothing to do")
             return False
-        if self.state or os.path.exists(self.dir):
+        if self.state:
             log(f"{self.name}: found state of a cluster that is not healthy (a killed run?); cleaning it")
-            self.down(quiet=True)
+        # Whatever is left (a broken run, or the logs of the last one) goes.
+        self.down(quiet=True, keep_logs=False)
         started = time.monotonic()
         os.makedirs(self.logs, exist_ok=True)
         ports = dict(zip(("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok"),

@@ -50,7 +50,7 @@ def launch(name, argv, log_dir, env=None):
     )
     log.close()
     # Read the identity once the exec has happened.
-    for _ in range(50):
+    for _attempt in range(50):
         exe = exe_of(proc.pid)
         if exe and os.path.basename(exe) == os.path.basename(argv[0]):
             break
@@ -85,7 +85,7 @@ def free_ports(count):
     """count distinct free TCP ports on 127.0.0.1 (held open until all are chosen)."""
     socks = []
     try:
-        for _ in range(count):
+        for _port in range(count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             socks.append(s)
