@@ -18,6 +18,7 @@ import uuid
 import yaml
 
 from . import crds, openshift, pki, procs
+from .sim import volumes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLUSTER_DIR = os.path.dirname(HERE)
@@ -145,8 +146,8 @@ class Cluster:
             f"apiserver {self.apiserver_url()}")
         return True
 
-    def _launch(self, name, argv):
-        rec = procs.launch(name, argv, self.logs)
+    def _launch(self, name, argv, env=None):
+        rec = procs.launch(name, argv, self.logs, env=env)
         self.state["processes"].append(rec)
         self._save()
         return rec
@@ -220,7 +221,7 @@ class Cluster:
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             f"--server-address=127.0.0.1:{p['kwok']}", "--node-ip=127.0.0.1",
             "--node-lease-duration-seconds=40"])
-        self.apply([_node(i) for i in range(NODE_COUNT)], server_side=False)
+        self.apply([_node(i) for i in range(NODE_COUNT)] + [volumes.storage_class()], server_side=False)
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
         # The controller-manager creates the default ServiceAccount of each
         # namespace; Pods cannot be admitted before it exists.
@@ -229,7 +230,9 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise RuntimeError("kube-controller-manager never created ServiceAccount default/default")
             time.sleep(0.25)
-        log(f"{self.name}: {NODE_COUNT} kwok Nodes Ready; controller-manager and scheduler running")
+        self._launch("simulators", [sys.executable, "-m", "testcluster.sim", f"--kubeconfig={self.kubeconfig}"],
+                     env=dict(os.environ, PYTHONPATH=CLUSTER_DIR, PYTHONUNBUFFERED="1"))
+        log(f"{self.name}: {NODE_COUNT} kwok Nodes Ready; controller-manager, scheduler and simulators running")
 
     def install_crds(self, docs):
         self.apply(docs)

@@ -50,9 +50,9 @@ def launch(name, argv, log_dir, env=None):
     )
     log.close()
     # Read the identity once the exec has happened.
-    for _attempt in range(50):
-        exe = exe_of(proc.pid)
-        if exe and os.path.basename(exe) == os.path.basename(argv[0]):
+    target = os.path.realpath(argv[0])
+    for _attempt in range(200):
+        if exe_of(proc.pid) == target:
             break
         time.sleep(0.01)
     return {"name": name, "pid": proc.pid, "start_time": start_time(proc.pid),
