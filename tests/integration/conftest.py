@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -55,3 +56,25 @@ def openshift():
     yield Kube("openshift")
     if started:
         subprocess.run([CLI, "down", "--flavour", "openshift"], check=False)
+
+
+def _scratch_namespace(cluster, prefix):
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    return name
+
+
+@pytest.fixture
+def namespace(kube):
+    """A fresh namespace on the plain cluster, deleted afterwards."""
+    name = _scratch_namespace(kube, "t")
+    yield name
+    kube.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def namespace_os(openshift):
+    """A fresh namespace on the OpenShift-flavour cluster, deleted afterwards."""
+    name = _scratch_namespace(openshift, "t")
+    yield name
+    openshift.kubectl("delete", "namespace", name, "--wait=false", check=False)

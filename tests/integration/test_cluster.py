@@ -4,7 +4,6 @@ import re
 import time
 import uuid
 
-import pytest
 
 
 def wait_for(predicate, timeout=90, what="condition"):
@@ -14,14 +13,6 @@ def wait_for(predicate, timeout=90, what="condition"):
             return
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-@pytest.fixture
-def namespace(kube):
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    kube.kubectl("create", "namespace", name)
-    yield name
-    kube.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 def test_server_reports_real_version(kube):
@@ -143,14 +134,6 @@ def test_route_is_validated_by_its_schema(openshift, namespace_os):
                spec={"to": {"kind": "Service", "name": "web"}, "tlss": {}})
     res = openshift.kubectl("create", "--validate=strict", "-f", "-", stdin=json.dumps(bad), check=False)
     assert res.returncode != 0 and "tlss" in res.stderr
-
-
-@pytest.fixture
-def namespace_os(openshift):
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    openshift.kubectl("create", "namespace", name)
-    yield name
-    openshift.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 def test_default_storage_class_provisions_and_binds(kube, namespace):

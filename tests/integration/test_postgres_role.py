@@ -54,32 +54,24 @@ def test_password_never_appears_in_verbose_output(kube):
         kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
-def test_existing_secret_without_keys_is_refused(kube):
-    ns = f"pg-keys-{uuid.uuid4().hex[:6]}"
-    kube.kubectl("create", "namespace", ns)
-    try:
-        kube.kubectl("create", "secret", "generic", "mine", "-n", ns, "--from-literal=user=x")
-        res = play(kube, roles=role(postgres_namespace=ns, postgres_secret_name="mine", postgres_secret_create=False))
-        assert res.returncode != 0
-        assert f"Secret {ns}/mine lacks the key(s) postgres-username, postgres-password" in flat(res.stdout)
-        assert kube.kubectl("get", "statefulset", "-n", ns, "-o", "name").stdout.strip() == ""
-    finally:
-        kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+def test_existing_secret_without_keys_is_refused(kube, namespace):
+    ns = namespace
+    kube.kubectl("create", "secret", "generic", "mine", "-n", ns, "--from-literal=user=x")
+    res = play(kube, roles=role(postgres_namespace=ns, postgres_secret_name="mine", postgres_secret_create=False))
+    assert res.returncode != 0
+    assert f"Secret {ns}/mine lacks the key(s) postgres-username, postgres-password" in flat(res.stdout)
+    assert kube.kubectl("get", "statefulset", "-n", ns, "-o", "name").stdout.strip() == ""
 
 
-def test_external_mode_checks_references_and_deploys_nothing(kube):
-    ns = f"pg-ext-{uuid.uuid4().hex[:6]}"
-    kube.kubectl("create", "namespace", ns)
-    try:
-        res = play(kube, roles=role(postgres_namespace=ns, postgres_deploy=False, postgres_service_name="db"))
-        assert res.returncode != 0
-        assert f"Service {ns}/db (postgres_service_namespace/postgres_service_name) does not exist" in flat(res.stdout)
-        kube.kubectl("create", "service", "externalname", "db", "--external-name=db.example.test", "-n", ns)
-        kube.kubectl("create", "secret", "generic", "sonataflow-psql-postgresql", "-n", ns,
-                     "--from-literal=postgres-username=u", "--from-literal=postgres-password=p")
-        res = play(kube, roles=role(postgres_namespace=ns, postgres_deploy=False, postgres_service_name="db"))
-        assert res.returncode == 0, res.stdout
-        assert "changed=0" in res.stdout
-        assert kube.kubectl("get", "statefulset,pvc", "-n", ns, "-o", "name").stdout.strip() == ""
-    finally:
-        kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+def test_external_mode_checks_references_and_deploys_nothing(kube, namespace):
+    ns = namespace
+    res = play(kube, roles=role(postgres_namespace=ns, postgres_deploy=False, postgres_service_name="db"))
+    assert res.returncode != 0
+    assert f"Service {ns}/db (postgres_service_namespace/postgres_service_name) does not exist" in flat(res.stdout)
+    kube.kubectl("create", "service", "externalname", "db", "--external-name=db.example.test", "-n", ns)
+    kube.kubectl("create", "secret", "generic", "sonataflow-psql-postgresql", "-n", ns,
+                 "--from-literal=postgres-username=u", "--from-literal=postgres-password=p")
+    res = play(kube, roles=role(postgres_namespace=ns, postgres_deploy=False, postgres_service_name="db"))
+    assert res.returncode == 0, res.stdout
+    assert "changed=0" in res.stdout
+    assert kube.kubectl("get", "statefulset,pvc", "-n", ns, "-o", "name").stdout.strip() == ""

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 
 import yaml
 
@@ -134,7 +133,7 @@ class Cluster:
                 self.state["crds"] = crds.source()
                 log(f"{self.name}: loading the OpenShift API surface ({self.state['crds']} CRDs)")
                 self.install_crds(crds.load(crds.OPENSHIFT))
-                self.apply(openshift.objects(self.state["crds"]))
+                self.apply(openshift.objects())
                 openshift.set_status(self)
             self.state["complete"] = True
             self._save()
@@ -303,7 +302,3 @@ def _tail(path, lines=25):
             return "".join(fh.readlines()[-lines:])
     except OSError:
         return ""
-
-
-def new_cluster_id():
-    return str(uuid.uuid4())

@@ -15,7 +15,7 @@ OPENSHIFT_VERSION = "4.18.21"
 RELEASE_IMAGE = "quay.io/openshift-release-dev/ocp-release:4.18.21-x86_64"
 
 
-def objects(_crd_source=None):
+def objects():
     ns = [{"apiVersion": "v1", "kind": "Namespace",
            "metadata": {"name": n, "labels": {"openshift.io/cluster-monitoring": "true"}}}
           for n in ("openshift-marketplace", "openshift-operators", "openshift-config",
