@@ -5,7 +5,6 @@ import time
 import uuid
 
 
-
 def wait_for(predicate, timeout=90, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
