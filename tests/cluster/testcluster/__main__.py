@@ -1,4 +1,4 @@
-"""CLI: python -m testcluster up|down|status|env|kubeconfig|listeners [--flavour F] [--name N]."""
+"""CLI: python -m testcluster up|down|status|env|kubeconfig|manifests|listeners [--flavour F] [--name N]."""
 import argparse
 import json
 import os
@@ -17,7 +17,7 @@ def build():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/cluster/cluster", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "listeners", "build"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "listeners", "build"])
     parser.add_argument("--flavour", choices=FLAVOURS,
                         default=os.environ.get("ORCHESTRATOR_TEST_FLAVOUR", "kubernetes"))
     parser.add_argument("--name", default=os.environ.get("ORCHESTRATOR_TEST_CLUSTER_NAME"),
@@ -46,6 +46,8 @@ def main(argv=None):
         print(f"export PATH={cluster.state['bin']}:$PATH")
     elif args.command == "kubeconfig":
         print(cluster.kubeconfig)
+    elif args.command == "manifests":
+        print(os.path.join(cluster.dir, "manifests.json"))
     elif args.command == "listeners":
         print(json.dumps([dict(zip(("pid", "proto", "address", "port"), row))
                           for row in procs.listeners(cluster.pids())], indent=2))

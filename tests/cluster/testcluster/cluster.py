@@ -16,7 +16,7 @@ import urllib.request
 
 import yaml
 
-from . import crds, openshift, pki, procs
+from . import crds, manifests, openshift, pki, procs
 from .sim import volumes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,7 +61,7 @@ class Cluster:
         return res
 
     def apply(self, docs, server_side=True):
-        body = yaml.safe_dump_all(docs)
+        body = yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
         args = ["apply", "-f", "-"]
         if server_side:
             # Large upstream CRDs exceed the client-side last-applied annotation limit.
@@ -120,17 +120,17 @@ class Cluster:
         self.down(quiet=True, keep_logs=False)
         started = time.monotonic()
         os.makedirs(self.logs, exist_ok=True)
-        ports = dict(zip(("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok"),
-                         procs.free_ports(6)))
+        ports = dict(zip(("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok",
+                          "manifests"), procs.free_ports(7)))
         self.state = {"name": self.name, "flavour": flavour, "bin": bin_dir, "ports": ports,
-                      "processes": [], "complete": False, "crds": None,
+                      "processes": [], "complete": False, "crds": crds.source(),
                       "pki": pki.create(os.path.join(self.dir, "pki"))}
         self._save()
         try:
             self._start_control_plane()
             self._start_kwok_and_nodes()
+            self._serve_manifests()
             if flavour == "openshift":
-                self.state["crds"] = crds.source()
                 log(f"{self.name}: loading the OpenShift API surface ({self.state['crds']} CRDs)")
                 self.install_crds(crds.load(crds.OPENSHIFT))
                 self.apply(openshift.objects())
@@ -229,9 +229,18 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise RuntimeError("kube-controller-manager never created ServiceAccount default/default")
             time.sleep(0.25)
-        self._launch("simulators", [sys.executable, "-m", "testcluster.sim", f"--kubeconfig={self.kubeconfig}"],
+        self._launch("simulators", [sys.executable, "-m", "testcluster.sim", f"--kubeconfig={self.kubeconfig}",
+                                    f"--crds={self.state['crds']}", f"--flavour={self.state['flavour']}"],
                      env=dict(os.environ, PYTHONPATH=CLUSTER_DIR, PYTHONUNBUFFERED="1"))
         log(f"{self.name}: {NODE_COUNT} kwok Nodes Ready; controller-manager, scheduler and simulators running")
+
+    def _serve_manifests(self):
+        port = self.state["ports"]["manifests"]
+        manifests.write(self.dir, self.state["crds"], f"http://127.0.0.1:{port}")
+        rec = self._launch("manifests", [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                                         "--directory", os.path.join(self.dir, "manifests"), str(port)])
+        self._wait_http("manifest server", f"http://127.0.0.1:{port}/knative-operator.yaml", rec)
+        log(f"{self.name}: operator manifests served on 127.0.0.1:{port}")
 
     def install_crds(self, docs):
         self.apply(docs)

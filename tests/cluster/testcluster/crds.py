@@ -1,8 +1,12 @@
 """CRD sets of the test cluster: the project's own or the real upstream ones."""
+import functools
 import glob
 import os
 
 import yaml
+
+# libyaml's parser: the upstream set is about 7 MB of YAML.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.join(os.path.dirname(HERE), "crds")
@@ -24,11 +28,12 @@ OPENSHIFT = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
 def _index(directory):
     found = {}
     for path in sorted(glob.glob(os.path.join(directory, "**", "*.yaml"), recursive=True)):
         with open(path, encoding="utf-8") as fh:
-            for doc in yaml.safe_load_all(fh):
+            for doc in yaml.load_all(fh, Loader=_LOADER):
                 if doc and doc.get("kind") == "CustomResourceDefinition":
                     found[doc["metadata"]["name"]] = doc
     return found

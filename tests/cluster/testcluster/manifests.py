@@ -1,0 +1,79 @@
+"""Operator release manifests of the kubernetes flavour, served on loopback.
+
+On plain Kubernetes the roles install the Knative Operator and the SonataFlow
+operator from a release manifest URL with a checksum. The test cluster writes
+stand-ins for those manifests (the operator's CRDs from the chosen CRD set, its
+namespace, ServiceAccount, RBAC and Deployment; the simulators then act as the
+operator) and serves them from an HTTP server bound to 127.0.0.1.
+`manifests.json` in the cluster's state dir gives each one's URL, local path
+and sha256.
+"""
+import hashlib
+import json
+import os
+
+import yaml
+
+from . import crds
+
+OPERATORS = {
+    # Upstream Knative Operator releases put the operator in `default`
+    # (orchestrator-facts.md section 5).
+    "knative-operator": {
+        "namespace": "default", "create_namespace": False, "deployment": "knative-operator",
+        "image": "gcr.io/knative-releases/knative.dev/operator/cmd/operator:v1.16.0",
+        "crds": ["knativeservings.operator.knative.dev", "knativeeventings.operator.knative.dev"],
+        "groups": ["operator.knative.dev"],
+    },
+    "sonataflow-operator": {
+        "namespace": "sonataflow-operator-system", "create_namespace": True,
+        "deployment": "sonataflow-operator-controller-manager",
+        "image": "quay.io/kubesmarts/incubator-kie-sonataflow-operator:main",
+        "crds": ["sonataflowplatforms.sonataflow.org", "sonataflowclusterplatforms.sonataflow.org",
+                 "sonataflows.sonataflow.org"],
+        "groups": ["sonataflow.org"],
+    },
+}
+
+
+def documents(name, which):
+    op = OPERATORS[name]
+    ns, dep = op["namespace"], op["deployment"]
+    docs = []
+    if op["create_namespace"]:
+        docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    docs += crds.load(op["crds"], which)
+    labels = {"app.kubernetes.io/name": dep}
+    docs += [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": dep, "namespace": ns}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": dep},
+         "rules": [{"apiGroups": op["groups"], "resources": ["*"], "verbs": ["*"]},
+                   {"apiGroups": ["", "apps"], "resources": ["deployments", "services", "configmaps"],
+                    "verbs": ["*"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": dep},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": dep},
+         "subjects": [{"kind": "ServiceAccount", "name": dep, "namespace": ns}]},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": dep, "namespace": ns, "labels": labels},
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"serviceAccountName": dep,
+                                        "containers": [{"name": "manager", "image": op["image"]}]}}}},
+    ]
+    return docs
+
+
+def write(directory, which, base_url):
+    """Write every manifest into directory; return the index (also saved as manifests.json)."""
+    os.makedirs(os.path.join(directory, "manifests"), exist_ok=True)
+    index = {}
+    for name in OPERATORS:
+        path = os.path.join(directory, "manifests", f"{name}.yaml")
+        text = yaml.dump_all(documents(name, which), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        index[name] = {"url": f"{base_url}/{name}.yaml", "path": path,
+                       "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                       "namespace": OPERATORS[name]["namespace"], "deployment": OPERATORS[name]["deployment"]}
+    with open(os.path.join(directory, "manifests.json"), "w", encoding="utf-8") as fh:
+        json.dump(index, fh, indent=2)
+    return index
