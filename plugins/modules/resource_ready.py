@@ -1,0 +1,176 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, rhdh.orchestrator contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: resource_ready
+short_description: Wait until a Kubernetes object reports a condition, and fail in words when it does not
+version_added: 0.1.0
+description:
+  - Polls one object until its O(condition) has the wanted O(status) for the current generation
+    (C(status.observedGeneration), when the object reports one, is not older than C(metadata.generation)).
+  - Returns as soon as the condition holds. Fails at once when a condition listed in O(fail_on) holds,
+    and after O(wait_timeout) seconds otherwise. Either failure names the object and lists its
+    conditions and latest events.
+  - A C(CustomResourceDefinition) waited for C(Established) also refreshes API discovery, so later
+    tasks see the new kind.
+  - Read-only; safe in check mode.
+author:
+  - rhdh.orchestrator contributors
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  api_version:
+    description: API version of the object.
+    type: str
+    required: true
+  kind:
+    description: Kind of the object.
+    type: str
+    required: true
+  name:
+    description: Name of the object.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the object; omit for cluster-scoped kinds.
+    type: str
+  condition:
+    description: Condition type to wait for.
+    type: str
+    default: Ready
+  status:
+    description: Wanted status of the condition.
+    type: str
+    choices: ["True", "False", "Unknown"]
+    default: "True"
+  fail_on:
+    description: Conditions that end the wait with a failure as soon as they hold.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      type:
+        description: Condition type.
+        type: str
+        required: true
+      status:
+        description: Condition status.
+        type: str
+        default: "True"
+  wait_timeout:
+    description: Seconds to wait.
+    type: int
+    default: 300
+  missing_ok:
+    description: In check mode, report a missing object instead of failing (it would have been created).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Wait for KnativeServing to be Ready
+  rhdh.orchestrator.resource_ready:
+    api_version: operator.knative.dev/v1beta1
+    kind: KnativeServing
+    name: knative-serving
+    namespace: knative-serving
+    wait_timeout: 600
+
+- name: Wait for the Data Index Deployment
+  rhdh.orchestrator.resource_ready:
+    api_version: apps/v1
+    kind: Deployment
+    name: sonataflow-platform-data-index-service
+    namespace: sonataflow-infra
+    condition: Available
+    fail_on:
+      - type: ReplicaFailure
+"""
+
+RETURN = r"""
+conditions:
+  description: The object's conditions when the wait ended.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{type: Ready, status: "True"}]
+found:
+  description: Whether the object exists (false only in check mode with O(missing_ok)).
+  returned: always
+  type: bool
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import (
+    Kube, WaitFailed, conditions_text, ref)
+
+
+def _holds(conds, ctype, status):
+    return any(c.get("type") == ctype and c.get("status") == status for c in conds)
+
+
+def main():
+    argument_spec = copy.deepcopy(AUTH_ARG_SPEC)
+    argument_spec.update(
+        api_version=dict(type="str", required=True),
+        kind=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        namespace=dict(type="str"),
+        condition=dict(type="str", default="Ready"),
+        status=dict(type="str", choices=["True", "False", "Unknown"], default="True"),
+        fail_on=dict(type="list", elements="dict", default=[], options=dict(
+            type=dict(type="str", required=True), status=dict(type="str", default="True"))),
+        wait_timeout=dict(type="int", default=300),
+        missing_ok=dict(type="bool", default=True),
+    )
+    module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    try:
+        kube = Kube(module)
+        what = ref(p["kind"], p["namespace"], p["name"])
+        if module.check_mode and p["missing_ok"] and kube.get(p["api_version"], p["kind"], p["name"],
+                                                              p["namespace"]) is None:
+            module.exit_json(changed=False, found=False, conditions=[])
+
+        def probe():
+            obj = kube.get(p["api_version"], p["kind"], p["name"], p["namespace"])
+            if obj is None:
+                return None, "{0} does not exist".format(what)
+            conds = (obj.get("status") or {}).get("conditions") or []
+            for bad in p["fail_on"]:
+                if _holds(conds, bad["type"], bad["status"]):
+                    return False, describe(obj, "{0}={1}".format(bad["type"], bad["status"]))
+            observed = (obj.get("status") or {}).get("observedGeneration")
+            current = observed is None or observed >= obj["metadata"].get("generation", 0)
+            if current and _holds(conds, p["condition"], p["status"]):
+                if p["kind"] == "CustomResourceDefinition":
+                    kube.client.resources.invalidate_cache()
+                return True, conds
+            return None, describe(obj, "not {0}={1} yet".format(p["condition"], p["status"]))
+
+        def describe(obj, state):
+            events = kube.events(obj)
+            return "{0} {1}; conditions: {2}{3}".format(
+                what, state, conditions_text(obj), ("; events: " + " | ".join(events)) if events else "")
+
+        conds = kube.wait(probe, p["wait_timeout"])
+    except WaitFailed as exc:
+        module.fail_json(msg=str(exc))
+    except CoreException as exc:
+        module.fail_from_exception(exc)
+    module.exit_json(changed=False, found=True, conditions=conds)
+
+
+if __name__ == "__main__":
+    main()
