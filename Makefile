@@ -47,7 +47,7 @@ cluster-status:
 
 demo: venv collection-link cluster-up
 	source <(tests/cluster/cluster env --flavour $(FLAVOUR)) && \
-	  $(VENV)/bin/ansible-playbook site.yml
+	  $(VENV)/bin/ansible-playbook site.yml -e @"$$(tests/cluster/cluster demo-vars --flavour $(FLAVOUR))"
 
 test: host venv collection-link
 	tests/run-all

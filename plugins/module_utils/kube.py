@@ -18,8 +18,12 @@ import time
 
 try:
     from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError:  # reported by kubernetes.core's client when the library is missing
-    NotFoundError = ResourceNotFoundError = Exception
+except ImportError:  # kubernetes.core's client reports the missing library
+    class NotFoundError(Exception):
+        pass
+
+    class ResourceNotFoundError(Exception):
+        pass
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 

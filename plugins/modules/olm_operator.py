@@ -28,7 +28,7 @@ description:
   - With O(state=absent) the Subscription and its CSV are deleted. Delete the operator's custom
     resources first, while the operator can still run their finalizers.
 author:
-  - rhdh.orchestrator contributors
+  - rhdh.orchestrator contributors (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
@@ -173,7 +173,11 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 try:
     from kubernetes.dynamic.exceptions import DynamicApiError
 except ImportError:  # kubernetes.core's client reports the missing library
-    DynamicApiError = CoreException
+    class DynamicApiError(Exception):
+        status = None
+
+        def summary(self):
+            return str(self)
 from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import (
     Kube, WaitFailed, conditions_text, ref)
 
@@ -222,7 +226,7 @@ class OlmOperator:
         if not self.p["wait"] or sub is None:
             return {}
         try:
-            return self.kube.wait(lambda: self.probe(), self.p["wait_timeout"])
+            return self.kube.wait(self.probe, self.p["wait_timeout"])
         except WaitFailed as exc:
             self.module.fail_json(msg="Operator {0} in {1}: {2}".format(self.p["package"], self.ns, exc),
                                   actions=self.actions)

@@ -22,7 +22,7 @@ description:
     tasks see the new kind.
   - Read-only; safe in check mode.
 author:
-  - rhdh.orchestrator contributors
+  - rhdh.orchestrator contributors (!UNKNOWN)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:

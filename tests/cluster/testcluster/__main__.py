@@ -1,4 +1,4 @@
-"""CLI: python -m testcluster up|down|status|env|kubeconfig|manifests|listeners [--flavour F] [--name N]."""
+"""CLI: python -m testcluster up|down|status|env|kubeconfig|manifests|demo-vars|listeners [--flavour F] [--name N]."""
 import argparse
 import json
 import os
@@ -17,7 +17,7 @@ def build():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/cluster/cluster", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "listeners", "build"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "demo-vars", "listeners", "build"])
     parser.add_argument("--flavour", choices=FLAVOURS,
                         default=os.environ.get("ORCHESTRATOR_TEST_FLAVOUR", "kubernetes"))
     parser.add_argument("--name", default=os.environ.get("ORCHESTRATOR_TEST_CLUSTER_NAME"),
@@ -46,6 +46,17 @@ def main(argv=None):
         print(f"export PATH={cluster.state['bin']}:$PATH")
     elif args.command == "kubeconfig":
         print(cluster.kubeconfig)
+    elif args.command == "demo-vars":
+        # Extra vars that point the roles at the loopback operator manifests.
+        with open(os.path.join(cluster.dir, "manifests.json"), encoding="utf-8") as fh:
+            index = json.load(fh)
+        path = os.path.join(cluster.dir, "demo-vars.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({f"{role}_k8s_operator_manifest_{k}": v for role, name in
+                       (("serverless", "knative-operator"), ("sonataflow", "sonataflow-operator"))
+                       for k, v in (("url", index[name]["url"]), ("checksum", "sha256:" + index[name]["sha256"]))},
+                      fh, indent=2)
+        print(path)
     elif args.command == "manifests":
         print(os.path.join(cluster.dir, "manifests.json"))
     elif args.command == "listeners":

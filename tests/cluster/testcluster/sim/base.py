@@ -84,7 +84,7 @@ class Controller:
             value = self._faults.get(key)
         if not value:
             return None, None
-        name, _, arg = value.partition("=")
+        name, _sep, arg = value.partition("=")
         return name.strip(), arg.strip() or None
 
     def ready_after(self, obj):

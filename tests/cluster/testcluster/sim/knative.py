@@ -52,7 +52,7 @@ class Knative(Controller):
         if finalizer not in finalizers:
             self.set_finalizers(GROUP, "v1beta1", plural, obj, finalizers + [finalizer])
             return False
-        fault, _ = self.fault(obj)
+        fault = self.fault(obj)[0]
         generation = meta.get("generation", 1)
         status = obj.get("status") or {}
         if fault == "never-ready":

@@ -189,7 +189,7 @@ class OLM(Controller):
                 continue
             ns = csv["metadata"]["namespace"]
             sub = subs.get((ns, csv["metadata"]["annotations"].get("testcluster.rhdh.io/subscription")))
-            fault, _ = self.fault(sub) if sub else (None, None)
+            fault = self.fault(sub)[0] if sub else None
             groups = self.list_custom_ns(GROUP, "v1", ns, "operatorgroups")
             if fault == "csv-failed":
                 self._csv_phase(csv, "Failed", "InstallComponentFailed",
@@ -198,7 +198,7 @@ class OLM(Controller):
                 continue
             if len(groups) > 1:
                 self._csv_phase(csv, "Failed", "TooManyOperatorGroups",
-                                f"csv created in namespace with multiple operatorgroups, can't pick one automatically")
+                                "csv created in namespace with multiple operatorgroups, can't pick one automatically")
                 continue
             dep_name = csv["spec"]["install"]["spec"]["deployments"][0]["name"]
             if phase in (None, "", "Pending"):

@@ -65,7 +65,7 @@ class SonataFlow(Controller):
             else:
                 ignore_missing(self.apps.delete_namespaced_deployment, f"{meta['name']}-{suffix}", meta["namespace"])
                 ignore_missing(self.core.delete_namespaced_service, f"{meta['name']}-{suffix}", meta["namespace"])
-        fault, _ = self.fault(platform)
+        fault = self.fault(platform)[0]
         if fault == "never-ready":
             want = ("False", "Simulated", "the platform never becomes ready (simulated fault never-ready)")
         elif not self.ready_after(platform):
@@ -103,8 +103,8 @@ class SonataFlow(Controller):
             ref = pg["secretRef"]
             for var, k, default in (("QUARKUS_DATASOURCE_USERNAME", "userKey", "POSTGRESQL_USER"),
                                     ("QUARKUS_DATASOURCE_PASSWORD", "passwordKey", "POSTGRESQL_PASSWORD")):
-                env.append({"name": var, "valueFrom": {"secretKeyRef": {"name": ref["name"],
-                                                                         "key": ref.get(k) or default}}})
+                key_ref = {"name": ref["name"], "key": ref.get(k) or default}
+                env.append({"name": var, "valueFrom": {"secretKeyRef": key_ref}})
         owner = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "SonataFlowPlatform", "name": meta["name"],
                  "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}
         self.apply({
