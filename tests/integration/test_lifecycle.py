@@ -54,7 +54,7 @@ def test_status_and_env(lifecycle):
     st = json.loads(cli("status").stdout)
     assert st["up"] is True
     assert {p["name"] for p in st["processes"]} == {
-        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "simulators"}
+        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "simulators", "manifests"}
     env = cli("env").stdout
     assert f"export KUBECONFIG={lifecycle.kubeconfig}" in env
     assert f"export K8S_AUTH_KUBECONFIG={lifecycle.kubeconfig}" in env
@@ -80,7 +80,7 @@ def test_killed_run_is_detected_and_cleaned(lifecycle):
 
 def test_down_leaves_no_process(lifecycle):
     recs = Cluster(NAME).state["processes"]
-    assert len(ours_alive(recs)) == 6
+    assert len(ours_alive(recs)) == 7
     res = cli("down")
     assert "down (" in res.stderr
     assert ours_alive(recs) == []
