@@ -94,6 +94,24 @@ class Controller:
             return age(obj) >= float(arg or 10)
         return True
 
+    def wanted(self, obj, never, slow):
+        """The (status, reason, message) of obj's readiness condition as the fault
+        switches have it: `never` under never-ready, `slow` while a slow fault
+        holds it back, else ("True", "", "")."""
+        if self.fault(obj)[0] == "never-ready":
+            return never
+        if not self.ready_after(obj):
+            return slow
+        return ("True", "", "")
+
+    @staticmethod
+    def has_condition(obj, ctype, want):
+        """Whether obj already reports condition ctype as want for its generation."""
+        status = obj.get("status") or {}
+        have = {c["type"]: c for c in status.get("conditions", [])}.get(ctype, {})
+        return ((have.get("status"), have.get("reason", ""), have.get("message", "")) == tuple(want)
+                and status.get("observedGeneration") == obj["metadata"].get("generation", 1))
+
     def operator_available(self, deployment_names):
         """Whether a Deployment of one of these names is Available anywhere: the
         stand-in for "the operator is running"."""

@@ -52,18 +52,11 @@ class Knative(Controller):
         if finalizer not in finalizers:
             self.set_finalizers(GROUP, "v1beta1", plural, obj, finalizers + [finalizer])
             return False
-        fault = self.fault(obj)[0]
         generation = meta.get("generation", 1)
-        status = obj.get("status") or {}
-        if fault == "never-ready":
-            want = ("False", "InstallFailed", "the operator never finished installing (simulated fault never-ready)")
-        elif not self.ready_after(obj):
-            want = ("Unknown", "DeploymentsNotReady", "waiting on deployments (simulated fault slow)")
-        else:
-            want = ("True", "", "")
-        have = {c["type"]: c for c in status.get("conditions", [])}.get("Ready", {})
-        if (have.get("status"), have.get("reason", ""), have.get("message", "")) == want \
-                and status.get("observedGeneration") == generation:
+        want = self.wanted(
+            obj, never=("False", "InstallFailed", "the operator never finished installing (simulated fault never-ready)"),
+            slow=("Unknown", "DeploymentsNotReady", "waiting on deployments (simulated fault slow)"))
+        if self.has_condition(obj, "Ready", want):
             return want[0] == "True"
         if want[0] == "True" and plural == "knativeeventings":
             for doc in crds.load(EVENTING_CRDS, self.options.get("crds")):

@@ -65,17 +65,10 @@ class SonataFlow(Controller):
             else:
                 ignore_missing(self.apps.delete_namespaced_deployment, f"{meta['name']}-{suffix}", meta["namespace"])
                 ignore_missing(self.core.delete_namespaced_service, f"{meta['name']}-{suffix}", meta["namespace"])
-        fault = self.fault(platform)[0]
-        if fault == "never-ready":
-            want = ("False", "Simulated", "the platform never becomes ready (simulated fault never-ready)")
-        elif not self.ready_after(platform):
-            want = ("False", "Waiting", "waiting for the platform services (simulated fault slow)")
-        else:
-            want = ("True", "", "")
-        have = {c["type"]: c for c in (platform.get("status") or {}).get("conditions", [])}.get("Succeed", {})
-        status = platform.get("status") or {}
-        if (have.get("status"), have.get("reason", ""), have.get("message", "")) == want \
-                and status.get("observedGeneration") == meta.get("generation", 1):
+        want = self.wanted(
+            platform, never=("False", "Simulated", "the platform never becomes ready (simulated fault never-ready)"),
+            slow=("False", "Waiting", "waiting for the platform services (simulated fault slow)"))
+        if self.has_condition(platform, "Succeed", want):
             return
         self.log("platform %s/%s: Succeed %s", meta["namespace"], meta["name"], want[0])
         self.patch_status(GROUP, VERSION, "sonataflowplatforms", platform, {
