@@ -77,13 +77,6 @@ class Kube:
             return []
         return [item.to_dict() for item in res.items]
 
-    def served(self, api_version, kind):
-        try:
-            self._resource(api_version, kind)
-            return True
-        except ResourceNotFoundError:
-            return False
-
     def create(self, body):
         if self.check_mode:
             return body
