@@ -29,14 +29,26 @@ OPENSHIFT = [
 
 
 @functools.lru_cache(maxsize=None)
-def _index(directory):
+def _variants(directory):
+    """CRD name -> [(file name, document)]: upstream keeps one CRD per release
+    branch (backstages-main.yaml, backstages-release-1.7.yaml)."""
     found = {}
     for path in sorted(glob.glob(os.path.join(directory, "**", "*.yaml"), recursive=True)):
         with open(path, encoding="utf-8") as fh:
             for doc in yaml.load_all(fh, Loader=_LOADER):
                 if doc and doc.get("kind") == "CustomResourceDefinition":
-                    found[doc["metadata"]["name"]] = doc
+                    found.setdefault(doc["metadata"]["name"], []).append((os.path.basename(path), doc))
     return found
+
+
+def _index(directory, variant=None):
+    """CRD name -> document; with several files for one CRD, the one whose file
+    name contains variant, else the first (main sorts before release-*)."""
+    out = {}
+    for name, docs in _variants(directory).items():
+        picked = [doc for fname, doc in docs if variant and variant in fname]
+        out[name] = (picked or [docs[0][1]])[0]
+    return out
 
 
 def source():
@@ -69,10 +81,10 @@ def sanitize(crd):
     return crd
 
 
-def load(names, which=None):
-    """The CRD documents for names, from the chosen set."""
+def load(names, which=None, variant=None):
+    """The CRD documents for names, from the chosen set (variant: see _index)."""
     which = which or source()
-    index = _index(PROJECT_DIR if which == "project" else UPSTREAM_DIR)
+    index = _index(PROJECT_DIR if which == "project" else UPSTREAM_DIR, variant)
     missing = [n for n in names if n not in index]
     if missing:
         raise SystemExit(f"CRDs missing from the {which} set: {', '.join(missing)}")
@@ -85,3 +97,9 @@ def project_index():
 
 def upstream_index():
     return _index(UPSTREAM_DIR) if os.path.isdir(UPSTREAM_DIR) else {}
+
+
+def upstream_variants():
+    """CRD name -> every upstream document of it (one per release branch)."""
+    return {n: [d for _f, d in docs] for n, docs in _variants(UPSTREAM_DIR).items()} \
+        if os.path.isdir(UPSTREAM_DIR) else {}
