@@ -64,6 +64,10 @@ options:
         description: Condition status.
         type: str
         default: "True"
+      reason:
+        description: Only when the condition also has this reason (for kinds that report progress and failure
+          with the same status, such as Backstage C(Deployed=False) with C(DeployInProgress) or C(DeployFailed)).
+        type: str
   wait_timeout:
     description: Seconds to wait.
     type: int
@@ -116,8 +120,9 @@ from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import (
     Kube, WaitFailed, conditions_text, ref)
 
 
-def _holds(conds, ctype, status):
-    return any(c.get("type") == ctype and c.get("status") == status for c in conds)
+def _holds(conds, ctype, status, reason=None):
+    return any(c.get("type") == ctype and c.get("status") == status and reason in (None, c.get("reason"))
+               for c in conds)
 
 
 def main():
@@ -130,7 +135,8 @@ def main():
         condition=dict(type="str", default="Ready"),
         status=dict(type="str", choices=["True", "False", "Unknown"], default="True"),
         fail_on=dict(type="list", elements="dict", default=[], options=dict(
-            type=dict(type="str", required=True), status=dict(type="str", default="True"))),
+            type=dict(type="str", required=True), status=dict(type="str", default="True"),
+            reason=dict(type="str"))),
         wait_timeout=dict(type="int", default=300),
         missing_ok=dict(type="bool", default=True),
     )
@@ -149,7 +155,7 @@ def main():
                 return None, "{0} does not exist".format(what)
             conds = (obj.get("status") or {}).get("conditions") or []
             for bad in p["fail_on"]:
-                if _holds(conds, bad["type"], bad["status"]):
+                if _holds(conds, bad["type"], bad["status"], bad["reason"]):
                     return False, describe(obj, "{0}={1}".format(bad["type"], bad["status"]))
             observed = (obj.get("status") or {}).get("observedGeneration")
             current = observed is None or observed >= obj["metadata"].get("generation", 0)

@@ -53,7 +53,8 @@ def main(argv=None):
         path = os.path.join(cluster.dir, "demo-vars.json")
         with open(path, "w", encoding="utf-8") as fh:
             json.dump({f"{role}_k8s_operator_manifest_{k}": v for role, name in
-                       (("serverless", "knative-operator"), ("sonataflow", "sonataflow-operator"))
+                       (("serverless", "knative-operator"), ("sonataflow", "sonataflow-operator"),
+                        ("rhdh", "rhdh-operator"))
                        for k, v in (("url", index[name]["url"]), ("checksum", "sha256:" + index[name]["sha256"]))},
                       fh, indent=2)
         print(path)

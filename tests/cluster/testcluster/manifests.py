@@ -33,6 +33,13 @@ OPERATORS = {
                  "sonataflows.sonataflow.org"],
         "groups": ["sonataflow.org"],
     },
+    # The RHDH operator's plain-Kubernetes install (rhdh-operator-<version>.yaml).
+    "rhdh-operator": {
+        "namespace": "rhdh-operator", "create_namespace": True, "deployment": "rhdh-operator",
+        "image": "quay.io/rhdh/rhdh-rhel9-operator:1.9",
+        "crds": ["backstages.rhdh.redhat.com"],
+        "groups": ["rhdh.redhat.com"],
+    },
 }
 
 
@@ -48,7 +55,8 @@ def documents(name, which):
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": dep, "namespace": ns}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": dep},
          "rules": [{"apiGroups": op["groups"], "resources": ["*"], "verbs": ["*"]},
-                   {"apiGroups": ["", "apps"], "resources": ["deployments", "services", "configmaps"],
+                   {"apiGroups": ["", "apps"], "resources": ["deployments", "statefulsets", "services",
+                                                             "configmaps", "secrets"],
                     "verbs": ["*"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": dep},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": dep},

@@ -2,13 +2,14 @@
 import argparse
 import logging
 
-from . import base, knative, olm, sonataflow, volumes
+from . import base, knative, olm, rhdh, sonataflow, volumes
 
 CONTROLLERS = {
     "volumes": volumes.VolumeProvisioner,
     "olm": olm.OLM,
     "knative": knative.Knative,
     "sonataflow": sonataflow.SonataFlow,
+    "rhdh": rhdh.RHDH,
 }
 
 

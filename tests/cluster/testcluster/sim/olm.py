@@ -46,6 +46,9 @@ CATALOG = {
         "channels": {f"fast-1.{m}": f"rhdh-operator.v1.{m}.0" for m in range(5, 11)} | {"fast": "rhdh-operator.v1.9.0"},
         "deployment": "rhdh-operator",
         "crds": ["backstages.rhdh.redhat.com"],
+        # RHDH 1.5-1.7 serve Backstage v1alpha1-3 (upstream file *release-1.7*);
+        # 1.8 and later the main branch's v1alpha4/v1alpha5.
+        "crd_variants": {f"rhdh-operator.v1.{m}.0": "release-1.7" for m in (5, 6, 7)},
     },
 }
 CATALOG_SOURCES = {("redhat-operators", "openshift-marketplace")}
@@ -152,7 +155,7 @@ class OLM(Controller):
             owner = (ip["metadata"].get("ownerReferences") or [{}])[0].get("name")
             for csv_name in ip["spec"]["clusterServiceVersionNames"]:
                 pkg = CATALOG.get(package_of(csv_name), {})
-                self._install_crds(pkg.get("crds", []))
+                self._install_crds(pkg.get("crds", []), pkg.get("crd_variants", {}).get(csv_name))
                 ignore_missing(self.custom.create_namespaced_custom_object, GROUP, "v1alpha1", ns,
                                "clusterserviceversions", self._csv_body(csv_name, ns, owner, pkg))
             self.log("installplan %s/%s complete", ns, ip["metadata"]["name"])
@@ -160,9 +163,9 @@ class OLM(Controller):
                 "phase": "Complete", "catalogSources": [],
                 "conditions": [condition("Installed", "True", "", "")]})
 
-    def _install_crds(self, names):
+    def _install_crds(self, names, variant=None):
         if names:
-            for doc in crds.load(names, self.options.get("crds")):
+            for doc in crds.load(names, self.options.get("crds"), variant):
                 self.apply(doc, "olm")
 
     def _csv_body(self, csv_name, ns, subscription, pkg):
