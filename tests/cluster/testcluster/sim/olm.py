@@ -44,6 +44,7 @@ CATALOG = {
     },
     "rhdh": {
         "channels": {f"fast-1.{m}": f"rhdh-operator.v1.{m}.0" for m in range(5, 11)} | {"fast": "rhdh-operator.v1.9.0"},
+        "csv_prefix": "rhdh-operator",
         "deployment": "rhdh-operator",
         "crds": ["backstages.rhdh.redhat.com"],
         # RHDH 1.5-1.7 serve Backstage v1alpha1-3 (upstream file *release-1.7*);
@@ -64,7 +65,13 @@ def _deployment_spec(name):
 
 
 def package_of(csv_name):
-    return csv_name.split(".v", 1)[0]
+    """The package a CSV belongs to: its name up to .v<version>, or the package
+    whose CSVs carry another prefix (rhdh ships rhdh-operator.v1.x.0)."""
+    prefix = csv_name.split(".v", 1)[0]
+    for name, pkg in CATALOG.items():
+        if pkg.get("csv_prefix") == prefix:
+            return name
+    return prefix
 
 
 class OLM(Controller):
