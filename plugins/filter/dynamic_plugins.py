@@ -18,8 +18,8 @@ description:
     the document, is kept as it was.
   - With O(remove=true) the matching entries are taken out instead (used when the orchestrator is removed from an
     RHDH it did not install).
-  - Package keys ignore the version: C(@scope/name@1.2.3) matches C(@scope/name), C(oci://host/repo:tag!path)
-    matches C(oci://host/repo:other!path); local paths (C(./dynamic-plugins/dist/...)) match exactly.
+  - Package keys ignore the version. C(@scope/name@1.2.3) matches C(@scope/name), C(oci://host/repo:tag!path)
+    matches C(oci://host/repo:other!path), and local paths (C(./dynamic-plugins/dist/...)) match exactly.
 options:
   _input:
     description: The parsed dynamic-plugins document (or null for none).

@@ -228,7 +228,7 @@ K8S_KEYS = ("K8S_CLUSTER_URL", "K8S_CLUSTER_TOKEN")
 def generate_secret(length=SECRET_LENGTH):
     """Letters and digits from the operating system's CSPRNG: safe inside YAML, URLs and shells."""
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _i in range(length))
 
 
 def decode(data):

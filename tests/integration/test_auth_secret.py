@@ -38,7 +38,7 @@ def secret(kube, ns, name=SECRET):
 
 
 def test_create_then_unchanged_and_backend_secret_kept(kube, namespace):
-    out, _ = run(kube, namespace=namespace, github_token="ghp_test_one")
+    out, _res = run(kube, namespace=namespace, github_token="ghp_test_one")
     assert out["changed"]
     assert out["keys"] == {"BACKEND_SECRET": "created", "GITHUB_TOKEN": "created",
                            "K8S_CLUSTER_TOKEN": "created", "K8S_CLUSTER_URL": "created"}
@@ -46,7 +46,7 @@ def test_create_then_unchanged_and_backend_secret_kept(kube, namespace):
     assert len(values["BACKEND_SECRET"]) >= 32 and values["BACKEND_SECRET"].isalnum()
     assert values["GITHUB_TOKEN"] == "ghp_test_one"
     # The token is the dedicated ServiceAccount's, filled by the token controller.
-    _, token = secret(kube, namespace, "orchestrator-k8s-reader-token")
+    _out, token = secret(kube, namespace, "orchestrator-k8s-reader-token")
     assert values["K8S_CLUSTER_TOKEN"] == token["token"] != ""
     assert values["K8S_CLUSTER_URL"].startswith("https://127.0.0.1:")
     # Least privilege: the ClusterRole only reads.
@@ -56,7 +56,7 @@ def test_create_then_unchanged_and_backend_secret_kept(kube, namespace):
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "orchestrator-k8s-reader",
                                     "namespace": namespace}]
 
-    out, _ = run(kube, namespace=namespace, github_token="ghp_test_one")
+    out, _res = run(kube, namespace=namespace, github_token="ghp_test_one")
     assert not out["changed"] and out["actions"] == []
     assert set(out["keys"].values()) == {"unchanged"}
     second, again = secret(kube, namespace)
@@ -68,7 +68,7 @@ def test_emptied_value_removes_its_key_in_place(kube, namespace):
     run(kube, namespace=namespace, github_token="ghp_x", github_client_id="cid", github_client_secret="csec",
         cluster_token=False)
     before, values = secret(kube, namespace)
-    out, _ = run(kube, namespace=namespace, github_client_id="", github_client_secret="", cluster_token=False)
+    out, _res = run(kube, namespace=namespace, github_client_id="", github_client_secret="", cluster_token=False)
     assert out["changed"] and out["removed_keys"] == ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"]
     after, now = secret(kube, namespace)
     assert set(now) == {"BACKEND_SECRET", "GITHUB_TOKEN"}, "a parameter left out keeps its key"
@@ -82,15 +82,15 @@ def test_user_keys_are_kept_and_rotate_replaces_backend_secret(kube, namespace):
     out, res = run(kube, namespace=namespace, cluster_token=False)
     assert not out["changed"] and out["keys"] == {"BACKEND_SECRET": "unchanged", "MY_OWN_KEY": "unchanged"}
     assert "shorter than 32 characters" in " ".join((res.stdout + res.stderr).split())
-    out, _ = run(kube, namespace=namespace, cluster_token=False, rotate=True)
+    out, _res = run(kube, namespace=namespace, cluster_token=False, rotate=True)
     assert out["keys"]["BACKEND_SECRET"] == "updated"
-    _, values = secret(kube, namespace)
+    _out, values = secret(kube, namespace)
     assert values["MY_OWN_KEY"] == "mine"
     assert len(values["BACKEND_SECRET"]) >= 32 and values["BACKEND_SECRET"] != "short23charactersxxxxxx"
 
 
 def test_check_mode_changes_nothing(kube, namespace):
-    out, _ = run(kube, check=True, diff=True, namespace=namespace, github_token="ghp_check")
+    out, _res = run(kube, check=True, diff=True, namespace=namespace, github_token="ghp_check")
     assert out["changed"] and "created Secret" in " ".join(out["actions"])
     assert kube.kubectl("get", "secret", "-n", namespace, SECRET, check=False).returncode != 0
     assert kube.kubectl("get", "serviceaccount", "-n", namespace, "orchestrator-k8s-reader",
@@ -98,7 +98,7 @@ def test_check_mode_changes_nothing(kube, namespace):
 
     run(kube, namespace=namespace, github_token="ghp_check")
     before, values = secret(kube, namespace)
-    out, _ = run(kube, check=True, diff=True, namespace=namespace, github_token="ghp_changed", rotate=True)
+    out, _res = run(kube, check=True, diff=True, namespace=namespace, github_token="ghp_changed", rotate=True)
     assert out["changed"] and out["keys"]["GITHUB_TOKEN"] == "updated"
     after, now = secret(kube, namespace)
     assert now == values and after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
@@ -107,11 +107,13 @@ def test_check_mode_changes_nothing(kube, namespace):
 def test_no_value_in_verbose_output(kube, namespace):
     params = dict(namespace=namespace, github_token="ghp_LEAKCHECK_token", github_client_secret="LEAKCHECK_oauth",
                   notifications_email_hostname="smtp.example.test", notifications_email_password="LEAKCHECK_mail")
-    _, first = run(kube, diff=True, verbose=True, **params)
-    _, values = secret(kube, namespace)
+    _out, first = run(kube, diff=True, verbose=True, **params)
+    _out, values = secret(kube, namespace)
     # second run: unchanged, also verbose; then a change, also verbose
-    _, second = run(kube, diff=True, verbose=True, **params)
-    _, third = run(kube, diff=True, verbose=True, **dict(params, github_token="ghp_LEAKCHECK_other"))
+    _out, second = run(kube, diff=True, verbose=True, **params)
+    changed = dict(params)
+    changed["github_token"] = "ghp_LEAKCHECK_other"
+    _out, third = run(kube, diff=True, verbose=True, **changed)
     text = "\n".join(r.stdout + r.stderr for r in (first, second, third))
     for key, value in values.items():
         if key != "NOTIFICATIONS_EMAIL_HOSTNAME":
@@ -124,7 +126,7 @@ def test_argocd_keys_discovered_from_the_instance(openshift, namespace_os):
     if openshift.kubectl("get", "crd", "argocds.argoproj.io", check=False).returncode != 0:
         doc = json.dumps(crds.load(["argocds.argoproj.io"])[0])
         openshift.kubectl("apply", "--server-side", "-f", "-", stdin=doc)
-        for _ in range(30):  # status.conditions appear a moment after creation
+        for _attempt in range(30):  # status.conditions appear a moment after creation
             if openshift.kubectl("wait", "--for=condition=Established", "crd/argocds.argoproj.io",
                                  check=False).returncode == 0:
                 break
@@ -139,17 +141,17 @@ def test_argocd_keys_discovered_from_the_instance(openshift, namespace_os):
          "spec": {"host": "argocd.apps.example.test", "to": {"kind": "Service", "name": "argocd-server"}}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "argocd-cluster", "namespace": gitops},
          "stringData": {"admin.password": "argo-admin-pw"}}]}))
-    out, _ = run(openshift, namespace=gitops, cluster_token=False, argocd_namespace=gitops)
+    out, _res = run(openshift, namespace=gitops, cluster_token=False, argocd_namespace=gitops)
     assert out["argocd_instance"] == "argocd"
-    _, values = secret(openshift, gitops)
+    _out, values = secret(openshift, gitops)
     assert values["ARGOCD_URL"] == "https://argocd.apps.example.test"
     assert values["ARGOCD_USERNAME"] == "admin" and values["ARGOCD_PASSWORD"] == "argo-admin-pw"
     # A given value wins over the discovered one.
     run(openshift, namespace=gitops, cluster_token=False, argocd_namespace=gitops, argocd_username="ops")
     assert secret(openshift, gitops)[1]["ARGOCD_USERNAME"] == "ops"
     # A named instance that is not there is an error naming it.
-    _, res = run(openshift, expect_ok=False, namespace=gitops, cluster_token=False, argocd_namespace=gitops,
-                 argocd_instance="nope")
+    _out, res = run(openshift, expect_ok=False, namespace=gitops, cluster_token=False, argocd_namespace=gitops,
+                    argocd_instance="nope")
     assert res.returncode != 0 and "ArgoCD instance nope not found" in res.stdout
 
 
@@ -160,14 +162,14 @@ def test_argocd_keys_discovered_from_the_instance(openshift, namespace_os):
 ])
 def test_bad_input_is_named_and_changes_nothing(kube, namespace, params, expected):
     params = dict({"namespace": namespace}, **params)
-    _, res = run(kube, expect_ok=False, **params)
+    _out, res = run(kube, expect_ok=False, **params)
     assert res.returncode != 0 and expected in " ".join(res.stdout.split()), res.stdout
     assert kube.kubectl("get", "secret", "-n", namespace, SECRET, check=False).returncode != 0
 
 
 def test_absent_removes_what_it_made(kube, namespace):
     run(kube, namespace=namespace)
-    out, _ = run(kube, namespace=namespace, state="absent")
+    out, _res = run(kube, namespace=namespace, state="absent")
     assert out["changed"]
     for kind, name in (("secret", SECRET), ("secret", "orchestrator-k8s-reader-token"),
                        ("serviceaccount", "orchestrator-k8s-reader")):
@@ -175,5 +177,5 @@ def test_absent_removes_what_it_made(kube, namespace):
     assert kube.kubectl("get", "clusterrolebinding",
                         f"rhdh-orchestrator-k8s-reader-{namespace}-orchestrator-k8s-reader",
                         check=False).returncode != 0
-    out, _ = run(kube, namespace=namespace, state="absent")
+    out, _res = run(kube, namespace=namespace, state="absent")
     assert not out["changed"]

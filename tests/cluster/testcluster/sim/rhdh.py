@@ -87,9 +87,9 @@ class RHDH(Controller):
             self._route(ns, name, route, owner)
         dep = ignore_missing(self.apps.read_namespaced_deployment, f"backstage-{name}", ns)
         ready = dep is not None and (dep.status.ready_replicas or 0) >= 1
-        want = self.wanted(bs, never=("False", "DeployInProgress", "Deployment status: waiting (simulated fault "
-                                                                    "never-ready)"),
-                           slow=("False", "DeployInProgress", "Deployment status: starting (simulated fault slow)"))
+        want = self.wanted(
+            bs, never=("False", "DeployInProgress", "Deployment status: waiting (simulated fault never-ready)"),
+            slow=("False", "DeployInProgress", "Deployment status: starting (simulated fault slow)"))
         if want[0] == "True" and not ready:
             want = ("False", "DeployInProgress", "Deployment status: Available: 0/1 replicas ready")
         elif want[0] == "True":
@@ -163,7 +163,7 @@ class RHDH(Controller):
         self.apply({"apiVersion": "v1", "kind": "Service",
                     "metadata": {"name": f"backstage-psql-{name}", "namespace": ns, "ownerReferences": [owner]},
                     "spec": {"selector": labels, "ports": [{"port": 5432}]}}, "rhdh-operator")
-        self.apply({
+        statefulset = {
             "apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": f"backstage-psql-{name}", "namespace": ns, "ownerReferences": [owner]},
             "spec": {"replicas": 1, "serviceName": f"backstage-psql-{name}", "selector": {"matchLabels": labels},
@@ -172,8 +172,8 @@ class RHDH(Controller):
                          "envFrom": [{"secretRef": {"name": secret_name}}],
                          "volumeMounts": [{"name": "data", "mountPath": "/var/lib/pgsql/data"}]}]}},
                      "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}},
-            "rhdh-operator")
+                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+        self.apply(statefulset, "rhdh-operator")
 
     def _route(self, ns, name, route, owner):
         host = route.get("host")
@@ -190,7 +190,7 @@ class RHDH(Controller):
         created = self.apply(body, "rhdh-operator")
         status = (created.to_dict() if hasattr(created, "to_dict") else created or {}).get("status") or {}
         if not status.get("ingress"):
+            admitted = {"host": host, "routerName": "default",
+                        "conditions": [{"type": "Admitted", "status": "True"}]}
             ignore_missing(self.custom.patch_namespaced_custom_object_status, "route.openshift.io", "v1", ns,
-                           "routes", f"backstage-{name}", {"status": {"ingress": [{
-                               "host": host, "routerName": "default",
-                               "conditions": [{"type": "Admitted", "status": "True"}]}]}})
+                           "routes", f"backstage-{name}", {"status": {"ingress": [admitted]}})
