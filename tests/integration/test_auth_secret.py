@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import tempfile
-import time
 
 import pytest
 from ansible_run import REPO, play  # pylint: disable=import-error
@@ -124,13 +123,7 @@ def test_no_value_in_verbose_output(kube, namespace):
 
 def test_argocd_keys_discovered_from_the_instance(openshift, namespace_os):
     if openshift.kubectl("get", "crd", "argocds.argoproj.io", check=False).returncode != 0:
-        doc = json.dumps(crds.load(["argocds.argoproj.io"])[0])
-        openshift.kubectl("apply", "--server-side", "-f", "-", stdin=doc)
-        for _attempt in range(30):  # status.conditions appear a moment after creation
-            if openshift.kubectl("wait", "--for=condition=Established", "crd/argocds.argoproj.io",
-                                 check=False).returncode == 0:
-                break
-            time.sleep(0.5)
+        openshift.handle.install_crds(crds.load(["argocds.argoproj.io"]))
     gitops = namespace_os
     openshift.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "argoproj.io/v1beta1", "kind": "ArgoCD", "metadata": {"name": "argocd", "namespace": gitops},

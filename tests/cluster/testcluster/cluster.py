@@ -245,8 +245,15 @@ class Cluster:
     def install_crds(self, docs):
         self.apply(docs)
         names = [d["metadata"]["name"] for d in docs]
-        self.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                     *[f"crd/{n}" for n in names])
+        # A CRD has no status.conditions for a moment after creation, and
+        # kubectl wait errors out (rather than waits) on that: retry briefly.
+        for _attempt in range(20):
+            res = self.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                               *[f"crd/{n}" for n in names], check=False)
+            if res.returncode == 0:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"CRDs not Established: {res.stderr.strip()}")
 
     # ---- down / status ----------------------------------------------------
     def down(self, quiet=False, keep_logs=True):
