@@ -247,6 +247,7 @@ class AuthSecret:
         self.ns = self.p["namespace"]
         self.sa_ns = self.p["service_account_namespace"] or self.ns
         self.actions = []
+        self.argocd_instance = None  # set when ArgoCD keys were discovered
 
     def did(self, text):
         self.actions.append(text)
@@ -385,7 +386,6 @@ class AuthSecret:
 
     # ---- present / absent --------------------------------------------------
     def present(self):
-        self.argocd_instance = None
         obj = self.kube.get("v1", "Secret", self.p["name"], self.ns)
         have = decode((obj or {}).get("data"))
         want, drop = self.wanted(have)
