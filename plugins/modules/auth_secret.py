@@ -20,6 +20,8 @@ description:
   - C(K8S_CLUSTER_URL) and C(K8S_CLUSTER_TOKEN) come from a dedicated ServiceAccount with a
     least-privilege ClusterRole (read access for the RHDH Kubernetes and Tekton plugins, not cluster-admin)
     and its long-lived token Secret; the module waits until the token controller has filled the token.
+    C(K8S_CLUSTER_CA_DATA) is the cluster CA from the same Secret (its C(ca.crt), base64-encoded PEM as the
+    plugin's C(caData) takes it), so the plugin verifies the API server's certificate.
   - GitHub, notification e-mail and ArgoCD keys come from parameters; ArgoCD ones can be discovered from an
     ArgoCD instance instead (the host of its Route and the admin password in C(<instance>-cluster)).
   - A parameter left out (null) leaves its key as it is; a parameter set to an empty string removes its key.
@@ -60,12 +62,18 @@ options:
     default: false
   cluster_token:
     description:
-      - Provide C(K8S_CLUSTER_URL) and C(K8S_CLUSTER_TOKEN) for the RHDH Kubernetes plugin.
-      - V(false) removes both keys; the ServiceAccount is left alone.
+      - Provide C(K8S_CLUSTER_URL), C(K8S_CLUSTER_TOKEN) and C(K8S_CLUSTER_CA_DATA) for the RHDH Kubernetes plugin.
+      - V(false) removes these keys; the ServiceAccount is left alone.
     type: bool
     default: true
   cluster_url:
     description: C(K8S_CLUSTER_URL). Defaults to the API server the module itself talks to.
+    type: str
+  cluster_ca_data:
+    description:
+      - C(K8S_CLUSTER_CA_DATA), the base64-encoded PEM bundle that signs the certificate of O(cluster_url).
+      - Defaults to the cluster CA from the ServiceAccount token Secret; give it when O(cluster_url) is served
+        with a certificate from another CA. An empty string removes the key.
     type: str
   service_account:
     description: Name of the ServiceAccount whose token becomes C(K8S_CLUSTER_TOKEN). Created when missing.
@@ -222,7 +230,7 @@ PARAM_KEYS = (
 )
 ARGOCD_KEYS = (("argocd_url", "ARGOCD_URL"), ("argocd_username", "ARGOCD_USERNAME"),
                ("argocd_password", "ARGOCD_PASSWORD"))
-K8S_KEYS = ("K8S_CLUSTER_URL", "K8S_CLUSTER_TOKEN")
+K8S_KEYS = ("K8S_CLUSTER_URL", "K8S_CLUSTER_TOKEN", "K8S_CLUSTER_CA_DATA")
 
 
 def generate_secret(length=SECRET_LENGTH):
@@ -285,7 +293,8 @@ class AuthSecret:
                                      self.ns, self.p["name"], MIN_SECRET_LENGTH))
         if self.p["cluster_token"]:
             want["K8S_CLUSTER_URL"] = self.p["cluster_url"] or self.kube.client.configuration.host
-            want["K8S_CLUSTER_TOKEN"] = self.cluster_token()
+            want["K8S_CLUSTER_TOKEN"], ca_data = self.cluster_token()
+            want["K8S_CLUSTER_CA_DATA"] = ca_data if self.p["cluster_ca_data"] is None else self.p["cluster_ca_data"]
         else:
             drop.update(K8S_KEYS)
         argocd = self.discover_argocd()
@@ -302,7 +311,8 @@ class AuthSecret:
         return want, drop
 
     def cluster_token(self):
-        """The token of the dedicated ServiceAccount; in check mode "" when it does not exist yet."""
+        """(token, base64 CA) of the dedicated ServiceAccount's token Secret; placeholders in check mode
+        when it does not exist yet."""
         name, crole = self.p["service_account"], self.p["cluster_role"]
         token_name = name + "-token"
         sa = self.kube.get("v1", "ServiceAccount", name, self.sa_ns)
@@ -334,16 +344,16 @@ class AuthSecret:
                                            "annotations": {"kubernetes.io/service-account.name": name}}})
             self.did("created token Secret {0}/{1}".format(self.sa_ns, token_name))
             if self.module.check_mode:
-                return "(to be issued)"
+                return "(to be issued)", "(to be issued)"
         elif token.get("type") != "kubernetes.io/service-account-token":
             self.fail("Secret {0}/{1} exists but is not a service-account-token Secret; pick another "
                       "service_account".format(self.sa_ns, token_name))
 
         def probe():
             obj = self.kube.get("v1", "Secret", token_name, self.sa_ns)
-            value = ((obj or {}).get("data") or {}).get("token")
-            if value:
-                return True, base64.b64decode(value).decode("utf-8")
+            data = (obj or {}).get("data") or {}
+            if data.get("token"):
+                return True, (base64.b64decode(data["token"]).decode("utf-8"), data.get("ca.crt") or "")
             return None, "Secret {0}/{1} has no token yet: is the token controller of kube-controller-manager " \
                          "running?".format(self.sa_ns, token_name)
 
@@ -446,6 +456,7 @@ def main():
         rotate=dict(type="bool", default=False),
         cluster_token=dict(type="bool", default=True),
         cluster_url=dict(type="str"),
+        cluster_ca_data=dict(type="str"),
         service_account=dict(type="str", default="orchestrator-k8s-reader"),
         service_account_namespace=dict(type="str"),
         cluster_role=dict(type="str", default="rhdh-orchestrator-k8s-reader"),

@@ -20,6 +20,10 @@ description:
     conditions and latest events.
   - A C(CustomResourceDefinition) waited for C(Established) also refreshes API discovery, so later
     tasks see the new kind.
+  - With O(rollout), for a C(Deployment) or C(StatefulSet), waits instead until its latest spec is rolled out:
+    observed by the controller, every desired replica updated, ready and available, no old pod left. A pod of
+    the current template whose container or init container crashed or cannot start ends the wait at once,
+    with the container's message.
   - Read-only; safe in check mode.
 author:
   - rhdh.orchestrator contributors (!UNKNOWN)
@@ -68,6 +72,37 @@ options:
         description: Only when the condition also has this reason (for kinds that report progress and failure
           with the same status, such as Backstage C(Deployed=False) with C(DeployInProgress) or C(DeployFailed)).
         type: str
+  fail_grace:
+    description: Seconds from the start of the wait during which O(fail_on) conditions are not yet final (an
+      operator may report a failure for a moment right after an object is created, before what it needs exists).
+    type: int
+    default: 0
+  rollout:
+    description: Wait for the rollout of a C(Deployment) or C(StatefulSet) instead of a condition.
+    type: bool
+    default: false
+  workload:
+    description:
+      - An C(apps/v1) C(Deployment) or C(StatefulSet) in the same namespace that the object runs as (an operator's
+        custom resource and what it deploys). The wait then also needs its rollout done, as with O(rollout), and
+        fails at once on a crashed pod of its current template.
+    type: dict
+    suboptions:
+      kind:
+        description: C(Deployment) or C(StatefulSet).
+        type: str
+        choices: [Deployment, StatefulSet]
+        default: Deployment
+      name:
+        description: Its name.
+        type: str
+        required: true
+  newer_than_generation:
+    description: With O(rollout) or O(workload), also wait until the workload's C(metadata.generation) is greater
+      than this (its generation before a change that an operator turns into a new pod template). Negative for no
+      such wait.
+    type: int
+    default: -1
   wait_timeout:
     description: Seconds to wait.
     type: int
@@ -112,12 +147,14 @@ found:
 """
 
 import copy
+import time
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import (
     Kube, WaitFailed, conditions_text, ref)
+from ansible_collections.rhdh.orchestrator.plugins.module_utils.rollout import current_pods, failure, progress
 
 
 def _holds(conds, ctype, status, reason=None):
@@ -137,6 +174,12 @@ def main():
         fail_on=dict(type="list", elements="dict", default=[], options=dict(
             type=dict(type="str", required=True), status=dict(type="str", default="True"),
             reason=dict(type="str"))),
+        fail_grace=dict(type="int", default=0),
+        rollout=dict(type="bool", default=False),
+        workload=dict(type="dict", options=dict(
+            kind=dict(type="str", choices=["Deployment", "StatefulSet"], default="Deployment"),
+            name=dict(type="str", required=True))),
+        newer_than_generation=dict(type="int", default=-1),
         wait_timeout=dict(type="int", default=300),
         missing_ok=dict(type="bool", default=True),
     )
@@ -149,6 +192,8 @@ def main():
                                                               p["namespace"]) is None:
             module.exit_json(changed=False, found=False, conditions=[])
 
+        started = time.monotonic()
+
         def probe():
             obj = kube.get(p["api_version"], p["kind"], p["name"], p["namespace"])
             if obj is None:
@@ -156,7 +201,19 @@ def main():
             conds = (obj.get("status") or {}).get("conditions") or []
             for bad in p["fail_on"]:
                 if _holds(conds, bad["type"], bad["status"], bad["reason"]):
-                    return False, describe(obj, "{0}={1}".format(bad["type"], bad["status"]))
+                    state = "{0}={1}".format(bad["type"], bad["status"])
+                    if time.monotonic() - started < p["fail_grace"]:
+                        return None, describe(obj, state + " (within the first {0}s)".format(p["fail_grace"]))
+                    return False, describe(obj, state)
+            if p["rollout"]:
+                done, text = rolled_out(obj)
+                return (done, conds if done else describe(obj, text))
+            if p["workload"]:
+                workload = kube.get("apps/v1", p["workload"]["kind"], p["workload"]["name"], p["namespace"])
+                done, text = (None, "does not exist yet") if workload is None else rolled_out(workload)
+                if not done:
+                    text = "{0}: {1}".format(ref(p["workload"]["kind"], p["namespace"], p["workload"]["name"]), text)
+                    return done, describe(obj, text)
             observed = (obj.get("status") or {}).get("observedGeneration")
             current = observed is None or observed >= obj["metadata"].get("generation", 0)
             if current and _holds(conds, p["condition"], p["status"]):
@@ -164,6 +221,22 @@ def main():
                     kube.client.resources.invalidate_cache()
                 return True, conds
             return None, describe(obj, "not {0}={1} yet".format(p["condition"], p["status"]))
+
+        def rolled_out(workload):
+            """(True, text) rolled out, (False, text) a pod crashed, (None, text) not yet."""
+            generation = workload["metadata"].get("generation", 0)
+            if generation <= p["newer_than_generation"]:
+                return None, "still at generation {0}, waiting for the change to reach it".format(generation)
+            selector = ",".join("{0}={1}".format(k, v) for k, v in sorted(
+                ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels", {}).items()))
+            pods = kube.list("v1", "Pod", p["namespace"], selector) if selector else []
+            sets = kube.list("apps/v1", "ReplicaSet", p["namespace"], selector) \
+                if selector and workload.get("kind") == "Deployment" else []
+            crashed = failure(current_pods(workload, pods, sets))
+            if crashed:
+                return False, "cannot roll out: " + crashed
+            done, text = progress(workload)
+            return (True if done else None), ("rolled out: " if done else "rolling out: ") + text
 
         def describe(obj, state):
             events = kube.events(obj)
