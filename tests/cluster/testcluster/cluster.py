@@ -305,8 +305,11 @@ def _node(i):
                                 "node-role.kubernetes.io/worker": ""}},
         # No NoSchedule taint: operator Pods carry no kwok toleration.
         "spec": {},
-        "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "250"},
-                   "capacity": {"cpu": "32", "memory": "256Gi", "pods": "250"},
+        # A real worker's shape: the Backstage pod requests ephemeral-storage
+        # (5Gi), which a node without that resource cannot schedule.
+        "status": {"allocatable": {"cpu": "15500m", "memory": "62Gi", "ephemeral-storage": "180Gi",
+                                   "pods": "110"},
+                   "capacity": {"cpu": "16", "memory": "64Gi", "ephemeral-storage": "200Gi", "pods": "110"},
                    "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
                                 "kubeletVersion": "fake", "kubeProxyVersion": "fake"}},
     }

@@ -7,6 +7,12 @@ namespace, ServiceAccount, RBAC and Deployment; the simulators then act as the
 operator) and serves them from an HTTP server bound to 127.0.0.1.
 `manifests.json` in the cluster's state dir gives each one's URL, local path
 and sha256.
+
+The RHDH operator has one manifest per release, `rhdh-operator-<v>.yaml`
+(keys `rhdh-operator-<v>` in manifests.json): the real upstream
+`rhdh-operator/<v>/dist/install.yaml` bytes when the upstream data is there
+(testcluster/upstream.py), else the stand-in with image tag :<v>. Key
+`rhdh-operator` is the newest release's.
 """
 import hashlib
 import json
@@ -14,7 +20,7 @@ import os
 
 import yaml
 
-from . import crds
+from . import crds, upstream
 
 OPERATORS = {
     # Upstream Knative Operator releases put the operator in `default`
@@ -70,18 +76,44 @@ def documents(name, which):
     return docs
 
 
+def _dump(docs):
+    return yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False).encode()
+
+
+def rhdh_release_bytes(release, which):
+    """The RHDH operator install manifest of one release: upstream's bytes, or the stand-in."""
+    path = upstream.install_yaml(release)
+    if path:
+        with open(path, "rb") as fh:
+            return fh.read()
+    docs = documents("rhdh-operator", which)
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            spec = doc["spec"]["template"]["spec"]
+            spec["containers"][0]["image"] = OPERATORS["rhdh-operator"]["image"].rsplit(":", 1)[0] + ":" + release
+    return _dump(docs)
+
+
+def _entry(directory, base_url, file_name, data, op):
+    path = os.path.join(directory, "manifests", file_name)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return {"url": f"{base_url}/{file_name}", "path": path, "sha256": hashlib.sha256(data).hexdigest(),
+            "namespace": op["namespace"], "deployment": op["deployment"]}
+
+
 def write(directory, which, base_url):
     """Write every manifest into directory; return the index (also saved as manifests.json)."""
     os.makedirs(os.path.join(directory, "manifests"), exist_ok=True)
     index = {}
-    for name in OPERATORS:
-        path = os.path.join(directory, "manifests", f"{name}.yaml")
-        text = yaml.dump_all(documents(name, which), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        index[name] = {"url": f"{base_url}/{name}.yaml", "path": path,
-                       "sha256": hashlib.sha256(text.encode()).hexdigest(),
-                       "namespace": OPERATORS[name]["namespace"], "deployment": OPERATORS[name]["deployment"]}
+    for name, op in OPERATORS.items():
+        if name == "rhdh-operator":
+            for release in upstream.RELEASES:
+                index[f"{name}-{release}"] = _entry(directory, base_url, f"{name}-{release}.yaml",
+                                                    rhdh_release_bytes(release, which), op)
+            index[name] = dict(index[f"{name}-{upstream.RELEASES[-1]}"])
+            continue
+        index[name] = _entry(directory, base_url, f"{name}.yaml", _dump(documents(name, which)), op)
     with open(os.path.join(directory, "manifests.json"), "w", encoding="utf-8") as fh:
         json.dump(index, fh, indent=2)
     return index

@@ -17,7 +17,8 @@ Failed; "slow=<s>" holds the CSV in Installing for s seconds.
 import random
 import string
 
-from .. import crds
+from .. import crds, upstream
+from . import rhdh_model
 from .base import Controller, condition, ignore_missing, now
 
 GROUP = "operators.coreos.com"
@@ -72,6 +73,12 @@ def package_of(csv_name):
         if pkg.get("csv_prefix") == prefix:
             return name
     return prefix
+
+
+def rhdh_release(csv_name):
+    """rhdh-operator.v1.9.0 -> '1.9'."""
+    version = csv_name.split(".v", 1)[-1].split(".")
+    return ".".join(version[:2])
 
 
 class OLM(Controller):
@@ -162,7 +169,7 @@ class OLM(Controller):
             owner = (ip["metadata"].get("ownerReferences") or [{}])[0].get("name")
             for csv_name in ip["spec"]["clusterServiceVersionNames"]:
                 pkg = CATALOG.get(package_of(csv_name), {})
-                self._install_crds(pkg.get("crds", []), pkg.get("crd_variants", {}).get(csv_name))
+                self._install_crds(pkg.get("crds", []), pkg.get("crd_variants", {}).get(csv_name), csv_name)
                 ignore_missing(self.custom.create_namespaced_custom_object, GROUP, "v1alpha1", ns,
                                "clusterserviceversions", self._csv_body(csv_name, ns, owner, pkg))
             self.log("installplan %s/%s complete", ns, ip["metadata"]["name"])
@@ -170,10 +177,16 @@ class OLM(Controller):
                 "phase": "Complete", "catalogSources": [],
                 "conditions": [condition("Installed", "True", "", "")]})
 
-    def _install_crds(self, names, variant=None):
-        if names:
-            for doc in crds.load(names, self.options.get("crds"), variant):
-                self.apply(doc, "olm")
+    def _install_crds(self, names, variant=None, csv_name=""):
+        """The package's CRDs; for rhdh the release's own upstream CRD file
+        (rhdh-operator/<1.X>/crd/) when the upstream data has it."""
+        path = upstream.crd_file(rhdh_release(csv_name)) if package_of(csv_name) == "rhdh" else None
+        if path:
+            docs = [crds.sanitize(d) for d in rhdh_model.read_docs(path) if d.get("kind") == "CustomResourceDefinition"]
+        else:
+            docs = crds.load(names, self.options.get("crds"), variant) if names else []
+        for doc in docs:
+            self.apply(doc, "olm")
 
     def _csv_body(self, csv_name, ns, subscription, pkg):
         version = csv_name.split(".v", 1)[-1]
