@@ -142,8 +142,14 @@ class RHDH(Controller):
         if release is None:
             return
         for bs in backstages:
-            if not bs["metadata"].get("deletionTimestamp"):
+            if bs["metadata"].get("deletionTimestamp"):
+                continue
+            try:
                 self._backstage(bs, version, release)
+            except (ApiException, DynamicApiError) as exc:
+                # e.g. its namespace is terminating; the others still get reconciled.
+                self.log("backstage %s/%s: %s", bs["metadata"]["namespace"], bs["metadata"]["name"],
+                         str(exc).splitlines()[0])
 
     def _storage_version(self):
         try:
@@ -193,13 +199,17 @@ class RHDH(Controller):
             self._status(bs, version, ("False", "DeployFailed", f"failed to apply plugin dependencies {error}"))
             return
         for obj in objects:
-            self._apply_object(obj)
+            try:
+                self._apply_object(obj)
+            except DynamicApiError as exc:
+                self._status(bs, version, ("False", "DeployFailed", f"failed to apply backstage objects {exc.summary()}"))
+                return
         workload = objects[0]
         self._drop_other_kind(workload, meta["uid"])
         if self.options.get("flavour") == "openshift":
             self._admit_route(meta["namespace"], meta["name"])
-        self._show_installer_failure(workload)
-        self._status(bs, version, self._deployed(bs, workload))
+        phantom = self._show_installer_failure(workload)
+        self._status(bs, version, self._deployed(bs, workload, phantom))
 
     def _external(self, bs):
         """[(kind, object, watched)] of the referenced ConfigMaps/Secrets,
@@ -466,20 +476,26 @@ class RHDH(Controller):
 
     # ---- pods and status --------------------------------------------------------
     def _show_installer_failure(self, workload):
-        """Pods of a template that carries the installer error show it, as a kubelet would."""
+        """Pods of a template that carries the installer error show it, as a kubelet
+        would. Returns how many of them KWOK had reported Ready (the workload's
+        status still counts those until its controller catches up)."""
         problem = workload["spec"]["template"]["metadata"]["annotations"].get(INSTALLER_ERROR)
         if not problem:
-            return
+            return 0
+        phantom = 0
         ns = workload["metadata"]["namespace"]
         selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
         for pod in self.core.list_namespaced_pod(ns, label_selector=selector).items:
             if (pod.metadata.annotations or {}).get(INSTALLER_ERROR) != problem or not pod.status.pod_ip:
                 continue
             status = crashloop_status(self.api.sanitize_for_serialization(pod), problem)
+            if any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []):
+                phantom += 1
             if status is not None:
                 ignore_missing(self.core.patch_namespaced_pod_status, pod.metadata.name, ns, {"status": status})
+        return phantom
 
-    def _deployed(self, bs, workload):
+    def _deployed(self, bs, workload, phantom=0):
         want = self.wanted(
             bs, never=("False", "DeployInProgress", "Deployment status: waiting (simulated fault never-ready)"),
             slow=("False", "DeployInProgress", "Deployment status: starting (simulated fault slow)"))
@@ -492,7 +508,10 @@ class RHDH(Controller):
         if live is None:
             kind = "statefulsets" if workload["kind"] == "StatefulSet" else "deployments"
             return ("False", "DeployFailed", f"{kind}.apps \"{name}\" not found")
-        reason, message = m.workload_state(self.api.sanitize_for_serialization(live))
+        body = self.api.sanitize_for_serialization(live)
+        if phantom and body.get("status"):
+            body["status"]["readyReplicas"] = max(0, body["status"].get("readyReplicas", 0) - phantom)
+        reason, message = m.workload_state(body)
         return ("True" if reason == "Deployed" else "False", reason, message)
 
     def _status(self, bs, version, want):
