@@ -137,7 +137,8 @@ def test_plugin_deps_ref_without_file(operator, namespace):
 
 def test_wrong_frontend_module_flagged(operator, namespace):
     conf = {"dynamicPlugins": {"frontend": {"red-hat-developer-hub.backstage-plugin-orchestrator": {
-        "dynamicRoutes": [{"path": "/orchestrator", "module": "OrchestratorPlugin", "importName": "OrchestratorPage"}]}}}}
+        "dynamicRoutes": [{"path": "/orchestrator", "module": "OrchestratorPlugin",
+                           "importName": "OrchestratorPage"}]}}}}
     plugins_cm(operator, namespace, "dp", [{"package": FRONTEND, "disabled": False, "pluginConfig": conf}])
     backstage(operator, namespace, "bs", {**no_db(), "application": {"dynamicPluginsConfigMapName": "dp"}})
     message = wait_for("init container failure", lambda: failing_init(operator, namespace, "bs"))

@@ -1,6 +1,7 @@
 """Pure parts of the RHDH simulator: the operator's plugin merge and the
 installer's resolution, against the real upstream data when it is there."""
 import os
+from unittest import mock
 
 import pytest
 import yaml
@@ -9,10 +10,10 @@ from testcluster import upstream
 from testcluster.sim import plugin_installer as inst
 from testcluster.sim import rhdh, rhdh_model as m
 
-BACKEND = "oci://registry.access.redhat.com/rhdh/red-hat-developer-hub-backstage-plugin-orchestrator-backend:{{inherit}}"
-FRONTEND = "oci://registry.access.redhat.com/rhdh/red-hat-developer-hub-backstage-plugin-orchestrator:{{inherit}}"
-SCAFFOLDER = ("oci://registry.access.redhat.com/rhdh/"
-              "red-hat-developer-hub-backstage-plugin-scaffolder-backend-module-orchestrator:{{inherit}}")
+PREFIX = "oci://registry.access.redhat.com/rhdh/red-hat-developer-hub-backstage-plugin-"
+BACKEND = PREFIX + "orchestrator-backend:{{inherit}}"
+FRONTEND = PREFIX + "orchestrator:{{inherit}}"
+SCAFFOLDER = PREFIX + "scaffolder-backend-module-orchestrator:{{inherit}}"
 
 needs_upstream = pytest.mark.skipif(not upstream.available(),
                                     reason=f"upstream data missing at {upstream.data_dir()}")
@@ -205,3 +206,22 @@ def test_upstream_1_10_flavour_orchestrator_is_opt_in():
     assert m.dependency_refs(text) == ["sonataflow"]
     _text, problem = _release_plugins("1.10", None)
     assert problem is None
+
+
+def test_fallback_without_upstream_data_mounts_the_user_configmap():
+    ctl = rhdh.RHDH.__new__(rhdh.RHDH)
+    ctl.options = {"flavour": "kubernetes"}
+    ctl.core = mock.Mock()
+    ctl.core.read_namespaced_secret.return_value = None
+    bs = {"metadata": {"name": "bs", "namespace": "ns", "uid": "u"},
+          "spec": {"application": {"dynamicPluginsConfigMapName": "dp", "extraEnvs": {"secrets": [{"name": "s"}]}}}}
+    ext = [("Secret", {"metadata": {"name": "s"}, "data": {"A": "eA=="}}, True),
+           ("ConfigMap", {"metadata": {"name": "dp"}, "data": {"dynamic-plugins.yaml": "plugins: []"}}, True)]
+    objs, _text = ctl._model(bs, rhdh.Release(None, {}), ext, {"uid": "u"})  # pylint: disable=protected-access
+    assert [(o["kind"], o["metadata"]["name"]) for o in objs] == [
+        ("Deployment", "backstage-bs"), ("Secret", "backstage-psql-secret-bs"), ("Service", "backstage-psql-bs"),
+        ("StatefulSet", "backstage-psql-bs"), ("Service", "backstage-bs")]
+    pod = objs[0]["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["configMap"]["name"] == "dp"
+    assert pod["containers"][0]["envFrom"] == [{"secretRef": {"name": "s"}},
+                                               {"secretRef": {"name": "backstage-psql-secret-bs"}}]

@@ -177,7 +177,7 @@ class RHDH(Controller):
 
     # ---- one Backstage ------------------------------------------------------
     def _backstage(self, bs, version, release):
-        meta, spec = bs["metadata"], bs.get("spec") or {}
+        meta = bs["metadata"]
         owner = {"apiVersion": f"{GROUP}/{version}", "kind": "Backstage", "name": meta["name"], "uid": meta["uid"],
                  "controller": True, "blockOwnerDeletion": True}
         if self.fault(bs)[0] == "deploy-failed":
@@ -202,7 +202,8 @@ class RHDH(Controller):
             try:
                 self._apply_object(obj)
             except DynamicApiError as exc:
-                self._status(bs, version, ("False", "DeployFailed", f"failed to apply backstage objects {exc.summary()}"))
+                self._status(bs, version, ("False", "DeployFailed",
+                                           f"failed to apply backstage objects {exc.summary()}"))
                 return
         workload = objects[0]
         self._drop_other_kind(workload, meta["uid"])
