@@ -55,6 +55,9 @@ def install_release(kube, release):
 def operator(kube):
     """RHDH operator 1.9 from its real install.yaml, plus the SonataFlow CRDs the
     orchestrator plugin-deps need; removed afterwards unless it was there."""
+    # A namespace left Terminating by an earlier run accepts nothing new.
+    wait_for("namespace rhdh-operator not Terminating", lambda: (get(kube, "namespace", "rhdh-operator") or {
+        "status": {}}).get("status", {}).get("phase") != "Terminating", timeout=90)
     had = get(kube, "deployment", "rhdh-operator", "-n", "rhdh-operator") is not None
     kube.handle.install_crds(crds.load(["sonataflowplatforms.sonataflow.org"]))
     install_release(kube, "1.9")

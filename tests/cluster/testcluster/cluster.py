@@ -188,9 +188,13 @@ class Cluster:
             f"--root-ca-file={pk['ca.crt']}", f"--service-account-private-key-file={pk['sa.key']}",
             f"--cluster-signing-cert-file={pk['ca.crt']}", f"--cluster-signing-key-file={pk['ca.key']}",
             "--use-service-account-credentials=true", "--concurrent-gc-syncs=5"])
+        # A pod whose generic ephemeral volume's claim binds (Immediate class)
+        # while it is parked as unschedulable is not always requeued by the
+        # PVC event; retry parked pods after 5s instead of the default 5 minutes.
         self._launch("kube-scheduler", [
             os.path.join(b, "kube-scheduler"), *common,
-            f"--secure-port={p['scheduler']}", f"--cert-dir={d}/pki/scheduler-generated"])
+            f"--secure-port={p['scheduler']}", f"--cert-dir={d}/pki/scheduler-generated",
+            "--pod-max-in-unschedulable-pods-duration=5s"])
 
     def _write_kubeconfig(self):
         pk = self.state["pki"]
