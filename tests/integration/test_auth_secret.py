@@ -40,7 +40,8 @@ def test_create_then_unchanged_and_backend_secret_kept(kube, namespace):
     out, _res = run(kube, namespace=namespace, github_token="ghp_test_one")
     assert out["changed"]
     assert out["keys"] == {"BACKEND_SECRET": "created", "GITHUB_TOKEN": "created",
-                           "K8S_CLUSTER_TOKEN": "created", "K8S_CLUSTER_URL": "created"}
+                           "K8S_CLUSTER_TOKEN": "created", "K8S_CLUSTER_URL": "created",
+                           "K8S_CLUSTER_CA_DATA": "created"}
     first, values = secret(kube, namespace)
     assert len(values["BACKEND_SECRET"]) >= 32 and values["BACKEND_SECRET"].isalnum()
     assert values["GITHUB_TOKEN"] == "ghp_test_one"
@@ -48,6 +49,8 @@ def test_create_then_unchanged_and_backend_secret_kept(kube, namespace):
     _out, token = secret(kube, namespace, "orchestrator-k8s-reader-token")
     assert values["K8S_CLUSTER_TOKEN"] == token["token"] != ""
     assert values["K8S_CLUSTER_URL"].startswith("https://127.0.0.1:")
+    # The cluster CA travels like the token, base64 PEM as the plugin's caData takes it.
+    assert base64.b64decode(values["K8S_CLUSTER_CA_DATA"]).startswith(b"-----BEGIN CERTIFICATE-----")
     # Least privilege: the ClusterRole only reads.
     role = kube.json("get", "clusterrole", "rhdh-orchestrator-k8s-reader")
     assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "list", "watch"}

@@ -70,7 +70,8 @@ def test_deploy_failed_ends_the_wait_at_once_and_no_secret_is_printed(kube, name
     assert f"Backstage {namespace}/broken Deployed=False" in text, res.stdout[-3000:]
     assert "DeployFailed" in text and "timed out" not in text
     secret = kube.json("get", "secret", "-n", namespace, "backstage-backend-auth-secret")
-    values = [base64.b64decode(v).decode() for k, v in secret["data"].items() if k != "K8S_CLUSTER_URL"]
+    values = [base64.b64decode(v).decode() for k, v in secret["data"].items()
+              if k not in ("K8S_CLUSTER_URL", "K8S_CLUSTER_CA_DATA")]
     assert len(values) == 5
     for value in values + ["ghp_rolecheck_value", "csecret-rolecheck"]:
         assert value not in res.stdout + res.stderr
