@@ -66,8 +66,8 @@ def failure(pods):
             for cst in status.get(key) or []:
                 text = _container_failure(cst)
                 if text:
-                    return "pod {0}: {1} {2} {3}".format((pod.get("metadata") or {}).get("name"), kind,
-                                                          cst.get("name"), text)
+                    name = (pod.get("metadata") or {}).get("name")
+                    return "pod {0}: {1} {2} {3}".format(name, kind, cst.get("name"), text)
     return None
 
 

@@ -20,8 +20,8 @@ description:
     conditions and latest events.
   - A C(CustomResourceDefinition) waited for C(Established) also refreshes API discovery, so later
     tasks see the new kind.
-  - With O(rollout), for a C(Deployment) or C(StatefulSet), waits instead until its latest spec is rolled out:
-    observed by the controller, every desired replica updated, ready and available, no old pod left. A pod of
+  - With O(rollout), for a C(Deployment) or C(StatefulSet), waits instead until its latest spec is rolled out,
+    that is observed by the controller, every desired replica updated, ready and available, no old pod left. A pod of
     the current template whose container or init container crashed or cannot start ends the wait at once,
     with the container's message.
   - Read-only; safe in check mode.
