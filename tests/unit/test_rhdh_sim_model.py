@@ -225,3 +225,18 @@ def test_fallback_without_upstream_data_mounts_the_user_configmap():
     assert pod["volumes"][0]["configMap"]["name"] == "dp"
     assert pod["containers"][0]["envFrom"] == [{"secretRef": {"name": "s"}},
                                                {"secretRef": {"name": "backstage-psql-secret-bs"}}]
+
+
+def test_deployment_patch_merges_pod_lists_by_key():
+    base = {"spec": {"template": {"spec": {
+        "volumes": [{"name": "a", "emptyDir": {}}],
+        "initContainers": [{"name": "install-dynamic-plugins", "image": "i",
+                            "volumeMounts": [{"name": "a", "mountPath": "/a"}]}]}}}}
+    patch = {"spec": {"template": {"spec": {
+        "volumes": [{"name": "npmrc", "secret": {"secretName": "s"}}],
+        "initContainers": [{"name": "install-dynamic-plugins",
+                            "volumeMounts": [{"name": "npmrc", "mountPath": "/n", "readOnly": True}]}]}}}}
+    pod = m.merge_patch(base, patch)["spec"]["template"]["spec"]
+    assert [v["name"] for v in pod["volumes"]] == ["a", "npmrc"]
+    init = pod["initContainers"][0]
+    assert init["image"] == "i" and [v["mountPath"] for v in init["volumeMounts"]] == ["/a", "/n"]

@@ -35,7 +35,9 @@ The CR fields honoured: spec.application.{appConfig (configMaps, mountPath,
 key), extraFiles (configMaps, secrets; mountPath, key, containers), extraEnvs
 (envs, configMaps, secrets; containers), dynamicPluginsConfigMapName,
 replicas, route}, spec.database.{enableLocalDb, authSecretName},
-spec.deployment.kind (1.9+: Deployment or StatefulSet), spec.flavours (1.10).
+spec.deployment.kind (1.9+: Deployment or StatefulSet), spec.deployment.patch
+(a strategic merge over the workload: keyed pod lists merged by name /
+mountPath / containerPort), spec.flavours (1.10).
 Everything is owned by the CR (controller reference).
 
 External config (internal/controller/spec_preprocessor.go): each referenced
@@ -59,7 +61,8 @@ container install-dynamic-plugins terminated (exitCode 1, reason Error,
 message the installer's), then waiting CrashLoopBackOff; Initialized and Ready
 False, phase Pending.
 
-Not simulated: spec.deployment.patch, raw runtime config, monitoring
+Not simulated: strategic-merge directives ($patch, list order options) in
+spec.deployment.patch, raw runtime config, monitoring
 (ServiceMonitor), extraFiles.pvcs, flavour files other than
 dynamic-plugins.yaml, configmap-envs/-files defaults, image pull secrets, the
 operator's deletion of objects that left the model (except switching the
@@ -267,6 +270,10 @@ class RHDH(Controller):
         if m.rel(release.version if not release.fallback else "1.9") >= (1, 9):
             workload = m.convert_kind(workload, (spec.get("deployment") or {}).get("kind"))
             pod = m.pod_spec(workload)
+        patch = (spec.get("deployment") or {}).get("patch")
+        if patch:
+            workload = m.merge_patch(workload, patch)
+            pod = m.pod_spec(workload)
         if app.get("replicas") is not None:
             workload["spec"]["replicas"] = app["replicas"]
         for env in (app.get("extraEnvs") or {}).get("envs") or []:
@@ -275,7 +282,8 @@ class RHDH(Controller):
                     {"name": env["name"], "value": env.get("value", "")}]
         objects = [workload]
         backend = m.containers_named(pod, [])[0]
-        objects += self._default_files(release, pod, backend, name, ns, owner, flavour)
+        replace = release.fallback or m.rel(release.version) >= (1, 8)
+        objects += self._default_files(release, pod, backend, name, ns, owner, flavour, replace)
         # The operator's dynamic plugins ConfigMap (and the user's, merged or not).
         default_text = release.default_plugins_text(flavours)
         user_name = app.get("dynamicPluginsConfigMapName")
@@ -295,8 +303,8 @@ class RHDH(Controller):
                             "data": {m.PLUGINS_KEY: own_data}})
         mounted = own_cm if default_text and (user_text is None or m.rel(release.version) >= (1, 8)) else user_name
         if mounted:
-            m.mount_files(pod, init, "ConfigMap", mounted, init_dir, m.PLUGINS_KEY, True, [m.PLUGINS_KEY])
-        self._user_files(app, pod, backend, by_name)
+            m.mount_files(pod, init, "ConfigMap", mounted, init_dir, m.PLUGINS_KEY, True, [m.PLUGINS_KEY], replace)
+        self._user_files(app, pod, backend, by_name, replace)
         local_db = (spec.get("database") or {}).get("enableLocalDb", True) is not False
         db_secret = (spec.get("database") or {}).get("authSecretName") or (
             f"backstage-psql-secret-{name}" if local_db else None)
@@ -316,7 +324,7 @@ class RHDH(Controller):
         return objects, plugins_text
 
     @staticmethod
-    def _default_files(release, pod, backend, name, ns, owner, flavour):
+    def _default_files(release, pod, backend, name, ns, owner, flavour, replace):  # pylint: disable=too-many-arguments
         """default-config app-config.yaml and secret-files.yaml, mounted."""
         out = []
         appconfig = release.default("app-config.yaml", flavour)
@@ -324,7 +332,7 @@ class RHDH(Controller):
             cm_name = f"backstage-appconfig-{name}-{appconfig['metadata']['name']}"
             path = backend.get("workingDir") or m.DEFAULT_MOUNT_DIR
             keys = sorted(appconfig.get("data") or {})
-            m.mount_files(pod, [backend], "ConfigMap", cm_name, path, "", True, keys)
+            m.mount_files(pod, [backend], "ConfigMap", cm_name, path, "", True, keys, replace)
             for key in keys:
                 backend.setdefault("args", []).extend(["--config", os.path.join(path, key)])
             out.append({"apiVersion": "v1", "kind": "ConfigMap",
@@ -336,20 +344,21 @@ class RHDH(Controller):
             sec_name = f"backstage-files-{name}-{files['metadata']['name']}"
             names = [n.strip() for n in notes.get(m.CONTAINERS_ANNOTATION, "").split(",") if n.strip()]
             path = notes.get(m.MOUNT_PATH_ANNOTATION) or backend.get("workingDir") or m.DEFAULT_MOUNT_DIR
-            m.mount_files(pod, m.containers_named(pod, names), "Secret", sec_name, path, "", False, [])
+            m.mount_files(pod, m.containers_named(pod, names), "Secret", sec_name, path, "", False, [], replace)
             out.append({"apiVersion": "v1", "kind": "Secret", "type": files.get("type", "Opaque"),
                         "metadata": {"name": sec_name, "namespace": ns, "ownerReferences": [owner]},
                         "stringData": files.get("stringData") or {}})
         return out
 
     @staticmethod
-    def _user_files(app, pod, backend, by_name):
+    def _user_files(app, pod, backend, by_name, replace):
         """appConfig, extraFiles and extraEnvs of the CR, as the operator mounts them."""
         appconfig = app.get("appConfig") or {}
         for ref in appconfig.get("configMaps") or []:
             path, by_file = m.mount_path(backend, ref.get("mountPath"), ref.get("key"), appconfig.get("mountPath"))
             keys = m.data_keys("ConfigMap", by_name[("ConfigMap", ref["name"])])
-            m.mount_files(pod, [backend], "ConfigMap", ref["name"], path, ref.get("key") or "", by_file, keys)
+            m.mount_files(pod, [backend], "ConfigMap", ref["name"], path, ref.get("key") or "", by_file, keys,
+                          replace)
             for key in keys:
                 if not ref.get("key") or ref["key"] == key:
                     backend.setdefault("args", []).extend(["--config", os.path.join(path, key)])
@@ -361,7 +370,7 @@ class RHDH(Controller):
                 path, by_file = m.mount_path(backend, ref.get("mountPath"), ref.get("key"), files.get("mountPath"))
                 keys = m.data_keys(kind, by_name[(kind, ref["name"])])
                 m.mount_files(pod, m.containers_named(pod, ref.get("containers")), kind, ref["name"], path,
-                              ref.get("key") or "", by_file, keys)
+                              ref.get("key") or "", by_file, keys, replace)
         envs = app.get("extraEnvs") or {}
         for kind, refs in (("ConfigMap", envs.get("configMaps")), ("Secret", envs.get("secrets"))):
             for ref in refs or []:

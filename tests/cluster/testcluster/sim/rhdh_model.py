@@ -319,9 +319,10 @@ def volume_name(name):
     return re.sub(r"[^a-z0-9-]", "-", name.lower())[:63].strip("-")
 
 
-def mount_files(spec, containers, kind, name, mount_path, file_name, with_subpath, keys):
+def mount_files(spec, containers, kind, name, mount_path, file_name, with_subpath, keys, replace=True):
     """Volume for a ConfigMap/Secret plus mounts: file by file (subPath) or the
-    whole object at mount_path; a mount at the same path is replaced."""
+    whole object at mount_path; a mount at the same path is replaced (1.8+;
+    1.7 appends, and the apiserver then rejects the duplicate mountPath)."""
     vol = volume_name(name)
     source = ({"configMap": {"name": name, "defaultMode": 420, "optional": False}} if kind == "ConfigMap"
               else {"secret": {"secretName": name, "defaultMode": 420, "optional": False}})
@@ -338,7 +339,7 @@ def mount_files(spec, containers, kind, name, mount_path, file_name, with_subpat
         paths = {m["mountPath"]: m for m in new}
         mounts, replaced = [], False
         for mount in container.get("volumeMounts") or []:
-            if mount["mountPath"] in paths:
+            if replace and mount["mountPath"] in paths:
                 mounts.append(paths[mount["mountPath"]])
                 replaced = True
             else:
@@ -370,6 +371,42 @@ def convert_kind(workload, kind):
         raise ValueError(f"can not convert deployment to kind {kind}: unsupported kind")
     spec = {k: v for k, v in workload["spec"].items() if k in ("replicas", "selector", "template")}
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": workload["metadata"], "spec": spec}
+
+
+# List fields merged element by element (the associative keys of the pod API).
+_MERGE_KEYS = {"containers": "name", "initContainers": "name", "volumes": "name", "env": "name",
+               "envFrom": None, "volumeMounts": "mountPath", "ports": "containerPort",
+               "imagePullSecrets": "name", "tolerations": None}
+
+
+def merge_patch(base, patch):
+    """spec.deployment.patch over the workload, as a strategic merge: maps merge
+    key by key, the pod's keyed lists (containers, volumes, env, volumeMounts,
+    ports) element by element with new elements appended, other lists and
+    scalars replaced; a null value deletes the key."""
+    out = copy.deepcopy(base)
+    for key, value in (patch or {}).items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_patch(out[key], value)
+        elif isinstance(value, list) and _MERGE_KEYS.get(key) and isinstance(out.get(key), list):
+            out[key] = _merge_list(out[key], value, _MERGE_KEYS[key])
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_list(base, patch, key):
+    out = [copy.deepcopy(e) for e in base]
+    for item in patch:
+        at = next((i for i, e in enumerate(out) if isinstance(e, dict) and isinstance(item, dict)
+                   and e.get(key) == item.get(key)), None)
+        if at is None:
+            out.append(copy.deepcopy(item))
+        else:
+            out[at] = merge_patch(out[at], item)
+    return out
 
 
 def deployment_state(dep):
