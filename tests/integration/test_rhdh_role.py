@@ -8,10 +8,11 @@ import os
 import uuid
 
 import pytest
+import yaml
 from ansible_run import REPO, play  # pylint: disable=import-error
 from test_postgres_role import flat  # pylint: disable=import-error
 
-from testcluster import crds
+from testcluster import crds, upstream
 
 
 def role(**variables):
@@ -87,7 +88,9 @@ def _render_backstage(kube, tmp_path, **variables):
             "rhdh_auth_secret_name": "backstage-backend-auth-secret", "rhdh_local_db": True,
             "__rhdh_managed_by": "rhdh.orchestrator", "__rhdh_cm_plugins": "dynamic-plugins-rhdh",
             "__rhdh_app_config_maps": ["app-config-rhdh", "app-config-rhdh-orchestrator"],
-            "__preflight_platform": "openshift", "__rhdh_api_version": "v1alpha4"}
+            "__preflight_platform": "openshift", "__rhdh_api_version": "v1alpha4",
+            "rhdh_orchestrator_flavour": False, "rhdh_deployment_kind": "Deployment",
+            "rhdh_npm_registry": "https://npm.example.test/", "__rhdh_npmrc_secret": "dynamic-plugins-npmrc"}
     base.update(variables)
     play(kube, tasks=[{"ansible.builtin.copy": {
         "dest": str(out), "mode": "0600",
@@ -137,4 +140,27 @@ def test_backstage_cr_passes_strict_validation_against_upstream_crds(openshift, 
         assert res.returncode != 0 and "field not declared in schema" in res.stderr, res.stderr
         openshift.kubectl("delete", "crd", _renamed(upstream, group)["metadata"]["name"], check=False)
     assert set(checked) == {"v1alpha3", "v1alpha4", "v1alpha5"}
+
+
+def test_backstage_cr_of_each_release_passes_strict_validation_against_its_crd(openshift, tmp_path):
+    """The CR each RHDH release gets from the role (its API version, flavours on
+    1.10, StatefulSet from 1.9, the npmrc through extraFiles or the 1.7 patch),
+    against that release's own CRD, server-side with --validate=strict."""
+    if not upstream.available():
+        pytest.skip("the upstream data (../shared/upstream) is not beside this checkout")
+    openshift.kubectl("create", "namespace", "strict-rhdh", check=False)
+    for i, release in enumerate(upstream.RELEASES):
+        with open(upstream.crd_file(release), encoding="utf-8") as fh:
+            crd = yaml.safe_load(fh)
+        group = f"r{i}.strict.rhdh.test"
+        openshift.handle.install_crds([_renamed(crd, group)])
+        row = {"1.7": ("v1alpha3", False, "Deployment"), "1.8": ("v1alpha4", False, "Deployment"),
+               "1.9": ("v1alpha5", False, "StatefulSet"), "1.10": ("v1alpha5", True, "StatefulSet")}[release]
+        doc = _render_backstage(openshift, tmp_path, __rhdh_api_version=row[0], rhdh_orchestrator_flavour=row[1],
+                                rhdh_deployment_kind=row[2])
+        doc["apiVersion"] = f"{group}/{row[0]}"
+        res = openshift.kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict",
+                                "--field-manager=strict-check", "-f", "-", stdin=json.dumps(doc), check=False)
+        assert res.returncode == 0, f"RHDH {release}: {res.stderr}"
+        openshift.kubectl("delete", "crd", _renamed(crd, group)["metadata"]["name"], check=False)
     openshift.kubectl("delete", "namespace", "strict-rhdh", "--wait=false", check=False)
