@@ -11,6 +11,7 @@ from ansible_run import play  # pylint: disable=import-error
 from test_postgres_role import flat  # pylint: disable=import-error
 
 from testcluster import crds, upstream
+from testcluster.sim import plugin_installer
 
 pytestmark = pytest.mark.skipif(not upstream.available(),
                                 reason="needs the real upstream data in ../shared/upstream (see docs/testing.md)")
@@ -69,6 +70,19 @@ def test_release_converges_without_side_stack(kube, namespace, collection_platfo
         plugins = kube.json("get", "configmap", "dynamic-plugins-rhdh", "-n", namespace)["data"]["dynamic-plugins.yaml"]
         # The frontend keeps RHDH's own routes, tabs and mount points: the role gives it no pluginConfig.
         assert "OrchestratorPlugin" not in plugins and "module:" not in plugins
+        # What RHDH's installer makes of it (1.7 mounts our ConfigMap as is; later ones the operator's merge).
+        if version != "1.7":
+            plugins = kube.json("get", "configmap", "backstage-dynamic-plugins-backstage",
+                                "-n", namespace)["data"]["dynamic-plugins.yaml"]
+        with open(os.path.join(upstream.rhdh_dir(version), "dynamic-plugins.default.yaml"), encoding="utf-8") as fh:
+            resolved = plugin_installer.resolve(version, plugins, fh.read())
+        frontend = next(p for p in resolved.values() if not p.get("disabled")
+                        and "dynamicPlugins" in (p.get("pluginConfig") or {})
+                        and plugin_installer.ORCHESTRATOR_FRONTEND in p["pluginConfig"]["dynamicPlugins"]["frontend"])
+        config = frontend["pluginConfig"]["dynamicPlugins"]["frontend"][plugin_installer.ORCHESTRATOR_FRONTEND]
+        assert config["dynamicRoutes"][0]["path"] == "/orchestrator"
+        assert [t["mountPoint"] for t in config["entityTabs"]] == ["entity.page.workflows"]
+        assert [m["importName"] for m in config["mountPoints"]] == ["OrchestratorCatalogTab"]
         if version == "1.7":
             spec = backstage["spec"]
             pod = spec["deployment"]["patch"]["spec"]["template"]["spec"]
@@ -98,6 +112,20 @@ def rollouts(kube, namespace):
     res = play(kube, roles=release_vars(kube, "1.10", namespace, rhdh_app_title="Another title"))
     assert res.returncode == 0, res.stdout[-3000:]
     assert len(replica_sets(kube, namespace)) == 2
+    # An operator that misses the change (as the real one now and then does) is reminded through the CR.
+    fault = f"backstage.{namespace}.backstage"
+    kube.kubectl("create", "configmap", "simulator-faults", "-n", "kube-system", check=False)
+    kube.kubectl("patch", "configmap", "simulator-faults", "-n", "kube-system", "--type=merge",
+                 "-p", json.dumps({"data": {fault: "miss-config-change"}}))
+    try:
+        res = play(kube, roles=release_vars(kube, "1.10", namespace, rhdh_app_title="Third title",
+                                            rhdh_operator_rollout_grace=5))
+    finally:
+        kube.kubectl("patch", "configmap", "simulator-faults", "-n", "kube-system", "--type=json",
+                     "-p", json.dumps([{"op": "remove", "path": f"/data/{fault}"}]), check=False)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "TASK [rhdh.orchestrator.rhdh : Remind the operator of the change it missed]" in res.stdout
+    assert len(replica_sets(kube, namespace)) == 3
     # The Data Index URL on the backend alone.
     broken = release_vars(kube, "1.10", namespace, rhdh_wait_timeout=60, rhdh_extra_plugins=[{
         "package": "{{ backend }}", "pluginConfig": {"orchestrator": {"dataIndexService": {"url": "http://elsewhere"}}}}])

@@ -63,6 +63,9 @@ def operator(kube):
     install_release(kube, "1.9")
     yield kube
     if not had:
+        # The CRD too: its fields belong to this test's field manager, which
+        # would conflict with a later server-side apply of another release.
+        kube.kubectl("delete", "crd", "backstages.rhdh.redhat.com", "--wait=false", check=False)
         kube.kubectl("delete", "namespace", "rhdh-operator", "--wait=false", check=False)
 
 

@@ -68,7 +68,10 @@ dynamic-plugins.yaml, configmap-envs/-files defaults, image pull secrets, the
 operator's deletion of objects that left the model (except switching the
 Deployment/StatefulSet kind), plugin downloads.
 Fault switches (base.py): "never-ready" keeps Deployed False/DeployInProgress,
-"deploy-failed" makes it False/DeployFailed, "slow=<s>".
+"deploy-failed" makes it False/DeployFailed, "slow=<s>", "miss-config-change"
+keeps the config hash until the CR itself changes (seen with the real operator
+built from release-1.9 and release-1.10: a ConfigMap hashed from a stale cache,
+no rollout until the next CR event).
 """
 import copy
 import os
@@ -133,6 +136,7 @@ class RHDH(Controller):
     def __init__(self, api_client, options=None):
         super().__init__(api_client, options)
         self._warned = set()
+        self._frozen_hash = {}  # fault miss-config-change: CR uid -> (CR state, hash)
 
     def reconcile(self):
         version = self._storage_version()
@@ -241,6 +245,21 @@ class RHDH(Controller):
         fn = self.core.patch_namespaced_config_map if kind == "ConfigMap" else self.core.patch_namespaced_secret
         ignore_missing(fn, body["metadata"]["name"], body["metadata"]["namespace"], patch)
 
+    def _config_hash(self, bs, fresh):
+        """The hash for the pod template. With the fault miss-config-change the
+        hash stays what it was until the CR itself changes, as the real
+        operator does when it hashes a ConfigMap from a cache that has not seen
+        the new data yet (it looks again only on the next CR event)."""
+        if self.fault(bs)[0] != "miss-config-change":
+            return fresh
+        meta = bs["metadata"]
+        state = (meta.get("generation"), tuple(sorted((meta.get("annotations") or {}).items())))
+        have = self._frozen_hash.get(meta["uid"])
+        if have and have[0] == state:
+            return have[1]
+        self._frozen_hash[meta["uid"]] = (state, fresh)
+        return fresh
+
     # ---- the model ----------------------------------------------------------
     def _model(self, bs, release, external, owner):
         """(objects to apply, the workload first; the dynamic plugins text the
@@ -260,8 +279,8 @@ class RHDH(Controller):
         workload["spec"]["selector"] = {"matchLabels": dict(labels)}
         tmeta = workload["spec"]["template"].setdefault("metadata", {})
         tmeta["labels"] = {**(tmeta.get("labels") or {}), **labels}
-        tmeta["annotations"] = {**(tmeta.get("annotations") or {}), m.HASH_ANNOTATION: m.ext_config_hash(
-            [(k, o) for k, o, w in external if w])}
+        tmeta["annotations"] = {**(tmeta.get("annotations") or {}), m.HASH_ANNOTATION: self._config_hash(
+            bs, m.ext_config_hash([(k, o) for k, o, w in external if w]))}
         image = release.env.get("RELATED_IMAGE_backstage")
         pod = m.pod_spec(workload)
         if image:
