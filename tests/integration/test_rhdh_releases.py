@@ -97,7 +97,9 @@ def test_release_converges_without_side_stack(kube, namespace, collection_platfo
         if version == "1.10":
             rollouts(kube, namespace)
     finally:
-        play(kube, roles=release_vars(kube, version, namespace, rhdh_state="absent"))
+        # Removal is exercised once, on the newest release; the older ones go with the CRD and the namespace.
+        if version == upstream.RELEASES[-1]:
+            play(kube, roles=release_vars(kube, version, namespace, rhdh_state="absent"))
 
 
 def rollouts(kube, namespace):
