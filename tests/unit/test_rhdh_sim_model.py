@@ -211,6 +211,7 @@ def test_upstream_1_10_flavour_orchestrator_is_opt_in():
 def test_fallback_without_upstream_data_mounts_the_user_configmap():
     ctl = rhdh.RHDH.__new__(rhdh.RHDH)
     ctl.options = {"flavour": "kubernetes"}
+    ctl._faults, ctl._frozen_hash = {}, {}  # pylint: disable=protected-access
     ctl.core = mock.Mock()
     ctl.core.read_namespaced_secret.return_value = None
     bs = {"metadata": {"name": "bs", "namespace": "ns", "uid": "u"},

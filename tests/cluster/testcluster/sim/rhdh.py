@@ -250,7 +250,7 @@ class RHDH(Controller):
         hash stays what it was until the CR itself changes, as the real
         operator does when it hashes a ConfigMap from a cache that has not seen
         the new data yet (it looks again only on the next CR event)."""
-        if self.fault({"kind": "Backstage", **bs})[0] != "miss-config-change":
+        if self.fault(dict(bs, kind="Backstage"))[0] != "miss-config-change":
             return fresh
         meta = bs["metadata"]
         state = (meta.get("generation"), tuple(sorted((meta.get("annotations") or {}).items())))
