@@ -141,7 +141,7 @@ def release(version):
         key = "1.10"
     if key not in RELEASES:
         raise UnknownRelease("RHDH {0} (orchestrator_rhdh_version) is not supported; supported releases: {1}".format(
-            text, ", ".join(sorted(RELEASES, key=lambda v: tuple(int(x) for x in v.split("."))))))
+            text, ", ".join(supported())))
     row = copy.deepcopy(RELEASES[key])
     row["version"] = key
     return row

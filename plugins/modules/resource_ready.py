@@ -20,10 +20,10 @@ description:
     conditions and latest events.
   - A C(CustomResourceDefinition) waited for C(Established) also refreshes API discovery, so later
     tasks see the new kind.
-  - With O(rollout), for a C(Deployment) or C(StatefulSet), waits instead until its latest spec is rolled out,
-    that is observed by the controller, every desired replica updated, ready and available, no old pod left. A pod of
-    the current template whose container or init container crashed or cannot start ends the wait at once,
-    with the container's message.
+  - With O(workload), the C(Deployment) or C(StatefulSet) the object runs as must also have its latest spec
+    rolled out, that is observed by the controller, every desired replica updated, ready and available, no old pod
+    left. A pod of its current template whose container or init container crashed or cannot start ends the wait
+    at once, with the container's message.
   - Read-only; safe in check mode.
 author:
   - rhdh.orchestrator contributors (!UNKNOWN)
@@ -77,15 +77,11 @@ options:
       operator may report a failure for a moment right after an object is created, before what it needs exists).
     type: int
     default: 0
-  rollout:
-    description: Wait for the rollout of a C(Deployment) or C(StatefulSet) instead of a condition.
-    type: bool
-    default: false
   workload:
     description:
       - An C(apps/v1) C(Deployment) or C(StatefulSet) in the same namespace that the object runs as (an operator's
-        custom resource and what it deploys). The wait then also needs its rollout done, as with O(rollout), and
-        fails at once on a crashed pod of its current template.
+        custom resource and what it deploys). The wait then also needs its rollout done, and fails at once on a
+        crashed pod of its current template.
     type: dict
     suboptions:
       kind:
@@ -98,7 +94,7 @@ options:
         type: str
         required: true
   newer_than_generation:
-    description: With O(rollout) or O(workload), also wait until the workload's C(metadata.generation) is greater
+    description: With O(workload), also wait until the workload's C(metadata.generation) is greater
       than this (its generation before a change that an operator turns into a new pod template). Negative for no
       such wait.
     type: int
@@ -175,7 +171,6 @@ def main():
             type=dict(type="str", required=True), status=dict(type="str", default="True"),
             reason=dict(type="str"))),
         fail_grace=dict(type="int", default=0),
-        rollout=dict(type="bool", default=False),
         workload=dict(type="dict", options=dict(
             kind=dict(type="str", choices=["Deployment", "StatefulSet"], default="Deployment"),
             name=dict(type="str", required=True))),
@@ -205,9 +200,6 @@ def main():
                     if time.monotonic() - started < p["fail_grace"]:
                         return None, describe(obj, state + " (within the first {0}s)".format(p["fail_grace"]))
                     return False, describe(obj, state)
-            if p["rollout"]:
-                done, text = rolled_out(obj)
-                return (done, conds if done else describe(obj, text))
             if p["workload"]:
                 workload = kube.get("apps/v1", p["workload"]["kind"], p["workload"]["name"], p["namespace"])
                 done, text = (None, "does not exist yet") if workload is None else rolled_out(workload)
