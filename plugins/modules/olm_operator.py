@@ -16,17 +16,39 @@ description:
   - Installs an operator the way the OpenShift console does it, for every role of the collection that
     needs one (OpenShift Serverless, OpenShift Serverless Logic, RHDH).
   - Makes sure of the Namespace, an OperatorGroup (none is created in C(openshift-operators), which has
-    its global one, nor where one already exists) and the Subscription.
+    its global one, nor where one already exists; the one created selects all namespaces) and the
+    Subscription. What the module creates carries the label C(app.kubernetes.io/managed-by=rhdh.orchestrator).
+  - Before changing anything it checks the OperatorGroup of the namespace. One that makes its operators watch
+    only some namespaces (C(spec.targetNamespaces) or a selector) fails the module unless O(install_modes)
+    allows that mode; OLM would fail the CSV with C(UnsupportedOperatorGroup).
+  - A Subscription for the same package that is not labelled as the collection's (in O(namespace) under
+    any name, or anywhere in the cluster for the same package and catalog) is used as it is. Its install is
+    waited on and reported (RV(preexisting)), differences from the options are reported as a warning, and
+    nothing of it is changed unless O(adopt=true).
   - Waits until the Subscription has an C(installedCSV), that ClusterServiceVersion reaches phase
-    C(Succeeded), and every CRD in O(crds) is C(Established). A CSV that goes C(Failed) fails at once
-    with its reason and message.
-  - A C(Manual) InstallPlan is approved only with O(approve_install_plan=true); otherwise the module
-    stops and says which InstallPlan waits for approval.
+    C(Succeeded), an automatic upgrade in progress has finished, and every CRD in O(crds) is C(Established).
+  - A CSV that goes C(Failed) with reason C(InstallCheckFailed), C(NoOperatorGroup), C(TooManyOperatorGroups)
+    or C(UnsupportedOperatorGroup) is retried by OLM, so the module keeps waiting and, at the timeout, fails
+    with that reason and message. Any other C(Failed) reason fails at once with the CSV's events.
+  - A Subscription condition C(ResolutionFailed) with reason C(ConstraintsNotSatisfiable) (unknown package,
+    channel, starting CSV or catalog) fails at once with OLM's message; OLM does not retry it until something
+    changes. Reason C(ErrorPreventedResolution) is retried by OLM and only ends the wait at the timeout.
+  - A C(Manual) InstallPlan is approved only with O(approve_install_plan=true), and only when it installs
+    what was asked. With O(starting_csv) that is the plan that installs it; an upgrade past it is never
+    approved. Without O(starting_csv) an upgrade plan is approved too.
+  - An operator whose installed CSV is C(Succeeded) while an upgrade InstallPlan waits for manual approval
+    is healthy. The module succeeds, returns RV(pending_upgrade) and warns naming the plan and the CSV.
+  - With C(Automatic) approval OLM upgrades along the channel to its head; O(starting_csv) is only
+    where the install starts.
   - O(replaces) handles a package rename (Serverless Logic C(logic-operator-rhel8) became
-    C(logic-operator) at 1.37) by deleting the old Subscription and its CSV first. The operands (for
-    example a SonataFlowPlatform) are not touched.
-  - With O(state=absent) the Subscription and its CSV are deleted. Delete the operator's custom
-    resources first, while the operator can still run their finalizers.
+    C(logic-operator) at 1.37) by deleting the old Subscription and its CSV first. An old Subscription that
+    is not the collection's is deleted only with O(adopt=true). The operands (for example a
+    SonataFlowPlatform) are not touched.
+  - With O(state=absent) the Subscription and its CSV are deleted when the Subscription is the
+    collection's and no custom resource of O(crds) is left in the cluster (see O(remove_shared)); the
+    OperatorGroup and, with O(delete_namespace), the Namespace go when they are the collection's and nothing
+    kept needs them. What stays is listed in RV(kept). Delete the operator's custom resources first, while
+    the operator can still run their finalizers.
 author:
   - rhdh.orchestrator contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -65,11 +87,16 @@ options:
     choices: [Automatic, Manual]
     default: Automatic
   approve_install_plan:
-    description: Approve the pending InstallPlan of a C(Manual) Subscription.
+    description:
+      - Approve the pending InstallPlan of a C(Manual) Subscription when it installs what was asked
+        (O(starting_csv) when set, else any plan).
     type: bool
     default: false
   starting_csv:
-    description: Install this CSV version instead of the channel head.
+    description:
+      - Install this CSV version instead of the channel head.
+      - With C(Automatic) approval OLM then upgrades along the channel; with C(Manual) approval and
+        O(approve_install_plan) the module approves no plan past it.
     type: str
   config:
     description: The Subscription's C(spec.config) (env, resources, nodeSelector...).
@@ -79,12 +106,39 @@ options:
       - Name of the OperatorGroup to create when the namespace has none. It selects all namespaces.
       - Ignored in C(openshift-operators) and where an OperatorGroup already exists.
     type: str
+  install_modes:
+    description:
+      - Install modes the operator supports. An existing OperatorGroup of the namespace whose target
+        namespaces need another mode fails the module before anything is changed.
+      - RHDH, OpenShift Serverless and OpenShift Serverless Logic support only C(AllNamespaces).
+    type: list
+    elements: str
+    choices: [AllNamespaces, OwnNamespace, SingleNamespace, MultiNamespace]
+    default: [AllNamespaces]
+    version_added: 1.0.0
+  adopt:
+    description:
+      - Change (patch the spec of) an existing Subscription that was not created by this collection, approve
+        its InstallPlans, and delete it when it is listed in O(replaces).
+      - It never gets the collection's label, so O(state=absent) still keeps it.
+    type: bool
+    default: false
+    version_added: 1.0.0
+  remove_shared:
+    description:
+      - With O(state=absent), remove the operator even though custom resources of O(crds) still exist
+        somewhere in the cluster. By default the operator is kept for them and they are listed in RV(kept).
+    type: bool
+    default: false
+    version_added: 1.0.0
   create_namespace:
     description: Create O(namespace) when it is missing.
     type: bool
     default: true
   crds:
-    description: Names of the CRDs the operator must serve before the module returns.
+    description:
+      - Names of the CRDs the operator must serve before the module returns.
+      - With O(state=absent), custom resources of these CRDs that still exist keep the operator (see O(remove_shared)).
     type: list
     elements: str
     default: []
@@ -104,7 +158,10 @@ options:
     type: int
     default: 300
   delete_namespace:
-    description: With O(state=absent), also delete O(namespace) and wait until it is gone.
+    description:
+      - With O(state=absent), also delete O(namespace) and wait until it is gone.
+      - Only a namespace this collection created (it carries the label) is deleted, and only when the operator
+        was removed and nothing else is left in it.
     type: bool
     default: false
 notes:
@@ -133,16 +190,32 @@ EXAMPLES = r"""
     replaces: [logic-operator-rhel8]
     crds: [sonataflowplatforms.sonataflow.org]
 
+- name: Install a pinned version with manual upgrades (later upgrades are reported, not approved)
+  rhdh.orchestrator.olm_operator:
+    package: serverless-operator
+    namespace: openshift-serverless
+    channel: stable
+    starting_csv: serverless-operator.v1.35.0
+    install_plan_approval: Manual
+    approve_install_plan: true
+  register: serverless
+
+- name: Show an upgrade that waits for approval
+  ansible.builtin.debug:
+    msg: "Upgrade to {{ serverless.pending_upgrade }} waits for approval"
+  when: serverless.pending_upgrade | length > 0
+
 - name: Remove the RHDH operator (its Backstage CRs are already gone)
   rhdh.orchestrator.olm_operator:
     state: absent
     package: rhdh
     namespace: rhdh-operator
+    crds: [backstages.rhdh.redhat.com]
 """
 
 RETURN = r"""
 subscription:
-  description: Namespace and name of the Subscription.
+  description: Namespace and name of the Subscription used (an existing one may live elsewhere, see RV(preexisting)).
   returned: always
   type: dict
   sample: {namespace: openshift-serverless, name: serverless-operator}
@@ -156,6 +229,27 @@ csv_phase:
   returned: always
   type: str
   sample: Succeeded
+pending_upgrade:
+  description:
+    - The CSV of an upgrade whose InstallPlan waits for manual approval while the installed CSV runs; empty
+      when there is none.
+  returned: always
+  type: str
+  sample: serverless-operator.v1.36.0
+  version_added: 1.0.0
+preexisting:
+  description: Whether the Subscription existed without the collection's label (it was used, not managed).
+  returned: always
+  type: bool
+  sample: false
+  version_added: 1.0.0
+kept:
+  description: With O(state=absent), what was not removed and why, one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Namespace openshift-serverless: not created by rhdh.orchestrator (no app.kubernetes.io/managed-by=rhdh.orchestrator label)"]
+  version_added: 1.0.0
 actions:
   description: What the module changed (or would change in check mode), one line each.
   returned: always
@@ -178,174 +272,8 @@ except ImportError:  # kubernetes.core's client reports the missing library
 
         def summary(self):
             return str(self)
-from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import (
-    Kube, WaitFailed, conditions_text, ref)
-
-OLM = "operators.coreos.com"
-SUB = (OLM + "/v1alpha1", "Subscription")
-CSV = (OLM + "/v1alpha1", "ClusterServiceVersion")
-IP = (OLM + "/v1alpha1", "InstallPlan")
-OG = (OLM + "/v1", "OperatorGroup")
-NS = ("v1", "Namespace")
-GLOBAL_NAMESPACE = "openshift-operators"
-
-
-class OlmOperator:
-    def __init__(self, module):
-        self.module = module
-        self.p = module.params
-        self.kube = Kube(module)
-        self.ns = self.p["namespace"]
-        self.name = self.p["name"] or self.p["package"]
-        self.actions = []
-        self.diff = {"before": {}, "after": {}}
-
-    def did(self, text):
-        self.actions.append(text)
-
-    # ---- present ---------------------------------------------------------
-    def desired_spec(self):
-        spec = {"name": self.p["package"], "source": self.p["source"],
-                "sourceNamespace": self.p["source_namespace"],
-                "installPlanApproval": self.p["install_plan_approval"]}
-        for key, param in (("channel", "channel"), ("startingCSV", "starting_csv"), ("config", "config")):
-            if self.p[param]:
-                spec[key] = self.p[param]
-        return spec
-
-    def present(self):
-        for old in self.p["replaces"]:
-            self.remove_subscription(old, reason="replaced by {0}".format(self.p["package"]))
-        if self.kube.get(*NS, name=self.ns) is None:
-            if not self.p["create_namespace"]:
-                self.module.fail_json(msg="Namespace {0} does not exist and create_namespace is false".format(self.ns))
-            self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.ns}})
-            self.did("created Namespace {0}".format(self.ns))
-        self.ensure_operator_group()
-        sub = self.ensure_subscription()
-        if not self.p["wait"] or sub is None:
-            return {}
-        try:
-            return self.kube.wait(self.probe, self.p["wait_timeout"])
-        except WaitFailed as exc:
-            self.module.fail_json(msg="Operator {0} in {1}: {2}".format(self.p["package"], self.ns, exc),
-                                  actions=self.actions)
-
-    def ensure_operator_group(self):
-        if self.ns == GLOBAL_NAMESPACE:
-            return
-        groups = self.kube.list(*OG, namespace=self.ns)
-        if groups:
-            return
-        name = self.p["operator_group"] or self.ns
-        self.kube.create({"apiVersion": OG[0], "kind": OG[1], "metadata": {"name": name, "namespace": self.ns},
-                          "spec": {}})
-        self.did("created OperatorGroup {0}/{1}".format(self.ns, name))
-
-    def ensure_subscription(self):
-        want = self.desired_spec()
-        sub = self.kube.get(*SUB, name=self.name, namespace=self.ns)
-        self.diff["after"] = want
-        if sub is None:
-            body = {"apiVersion": SUB[0], "kind": SUB[1],
-                    "metadata": {"name": self.name, "namespace": self.ns,
-                                 "labels": {"app.kubernetes.io/managed-by": "rhdh.orchestrator"}},
-                    "spec": want}
-            self.kube.create(body)
-            self.did("created Subscription {0}/{1}".format(self.ns, self.name))
-            return None if self.module.check_mode else body
-        have = sub.get("spec") or {}
-        self.diff["before"] = {k: have[k] for k in have if k in want or k in ("channel", "startingCSV", "config")}
-        if have.get("name") != want["name"]:
-            self.module.fail_json(msg="Subscription {0}/{1} exists for package {2}, not {3}; pick another name "
-                                  "or remove it first".format(self.ns, self.name, have.get("name"), want["name"]))
-        patch = {k: v for k, v in want.items() if have.get(k) != v}
-        for key in ("channel", "startingCSV", "config"):
-            if key in have and key not in want:
-                patch[key] = None
-        if patch:
-            self.kube.merge_patch(*SUB, name=self.name, namespace=self.ns, patch={"spec": patch})
-            self.did("updated Subscription {0}/{1}: {2}".format(self.ns, self.name, ", ".join(sorted(patch))))
-        return sub
-
-    def probe(self):
-        """One look at the install: (True, result) done, (False, msg) failed, (None, msg) not yet."""
-        sub = self.kube.get(*SUB, name=self.name, namespace=self.ns) or {}
-        status = sub.get("status") or {}
-        where = ref("Subscription", self.ns, self.name)
-        plan = self.install_plan(status)
-        if plan is not None and not plan.get("spec", {}).get("approved"):
-            if not self.p["approve_install_plan"]:
-                return False, ("{0} for {1} waits for manual approval (installPlanApproval: Manual). Approve it "
-                               "or set approve_install_plan, then run again.".format(
-                                   ref(plan), ", ".join(plan["spec"].get("clusterServiceVersionNames", []))))
-            self.kube.merge_patch(*IP, name=plan["metadata"]["name"], namespace=self.ns,
-                                  patch={"spec": {"approved": True}})
-            self.did("approved {0}".format(ref(plan)))
-            if self.module.check_mode:
-                return True, {}
-            return None, "approved " + ref(plan)
-        csv_name = status.get("installedCSV") or status.get("currentCSV")
-        if not csv_name:
-            return None, "{0} has no CSV yet (state {1!r}; {2})".format(
-                where, status.get("state", ""), conditions_text(sub))
-        csv = self.kube.get(*CSV, name=csv_name, namespace=self.ns)
-        phase = ((csv or {}).get("status") or {}).get("phase", "")
-        if phase == "Failed":
-            cst = csv["status"]
-            events = self.kube.events(csv)
-            return False, "{0} Failed: {1}: {2}{3}".format(
-                ref(csv), cst.get("reason", ""), cst.get("message", ""),
-                ("; events: " + " | ".join(events)) if events else "")
-        if phase != "Succeeded" or not status.get("installedCSV"):
-            return None, "{0} phase {1!r} ({2}); {3} state {4!r}".format(
-                ref("ClusterServiceVersion", self.ns, csv_name), phase,
-                ((csv or {}).get("status") or {}).get("message", ""), where, status.get("state", ""))
-        for crd in self.p["crds"]:
-            done, msg = self.kube.crd_established(crd)
-            if not done:
-                return None, msg
-        return True, {"installed_csv": csv_name, "csv_phase": phase}
-
-    def install_plan(self, status):
-        plan_ref = status.get("installPlanRef") or {}
-        if not plan_ref.get("name"):
-            return None
-        return self.kube.get(*IP, name=plan_ref["name"], namespace=self.ns)
-
-    # ---- absent ----------------------------------------------------------
-    def remove_subscription(self, name, reason=None):
-        sub = self.kube.get(*SUB, name=name, namespace=self.ns)
-        if sub is None:
-            return
-        status = sub.get("status") or {}
-        csvs = {c for c in (status.get("installedCSV"), status.get("currentCSV")) if c}
-        self.kube.delete(*SUB, name=name, namespace=self.ns)
-        self.did("deleted Subscription {0}/{1}{2}".format(self.ns, name, " ({0})".format(reason) if reason else ""))
-        for csv in sorted(csvs):
-            if self.kube.delete(*CSV, name=csv, namespace=self.ns):
-                self.did("deleted ClusterServiceVersion {0}/{1}".format(self.ns, csv))
-
-    def absent(self):
-        self.remove_subscription(self.name)
-        if self.p["delete_namespace"] and self.ns != GLOBAL_NAMESPACE:
-            if self.kube.delete(*NS, name=self.ns):
-                self.did("deleted Namespace {0}".format(self.ns))
-                if not self.module.check_mode:
-                    self.wait_namespace_gone()
-        return {}
-
-    def wait_namespace_gone(self):
-        def gone():
-            ns = self.kube.get(*NS, name=self.ns)
-            if ns is None:
-                return True, None
-            return None, "Namespace {0} still {1}: {2}".format(
-                self.ns, (ns.get("status") or {}).get("phase", ""), conditions_text(ns))
-        try:
-            self.kube.wait(gone, self.p["wait_timeout"])
-        except WaitFailed as exc:
-            self.module.fail_json(msg=str(exc), actions=self.actions)
+from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import Kube
+from ansible_collections.rhdh.orchestrator.plugins.module_utils.olm import INSTALL_MODES, OlmError, OlmOperator
 
 
 def main():
@@ -363,6 +291,9 @@ def main():
         starting_csv=dict(type="str"),
         config=dict(type="dict"),
         operator_group=dict(type="str"),
+        install_modes=dict(type="list", elements="str", choices=list(INSTALL_MODES), default=["AllNamespaces"]),
+        adopt=dict(type="bool", default=False),
+        remove_shared=dict(type="bool", default=False),
         create_namespace=dict(type="bool", default=True),
         crds=dict(type="list", elements="str", default=[]),
         replaces=dict(type="list", elements="str", default=[]),
@@ -371,16 +302,19 @@ def main():
         delete_namespace=dict(type="bool", default=False),
     )
     module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
+    what = "Operator {0} in {1}".format(module.params["package"], module.params["namespace"])
+    op = None
     try:
-        op = OlmOperator(module)
+        op = OlmOperator(Kube(module), module.params, check_mode=module.check_mode, warn=module.warn)
         result = op.present() if module.params["state"] == "present" else op.absent()
+    except OlmError as exc:
+        module.fail_json(msg="{0}: {1}".format(what, exc.msg), **dict(op.result(), **exc.extra))
     except CoreException as exc:
         module.fail_from_exception(exc)
     except DynamicApiError as exc:
-        module.fail_json(msg="Kubernetes API error: {0} {1}".format(exc.status, exc.summary()))
-    out = dict(changed=bool(op.actions), actions=op.actions,
-               subscription={"namespace": op.ns, "name": op.name},
-               installed_csv=result.get("installed_csv", ""), csv_phase=result.get("csv_phase", ""))
+        module.fail_json(msg="Kubernetes API error: {0} {1}".format(exc.status, exc.summary()),
+                         **(op.result() if op else {}))
+    out = dict(result, changed=bool(op.actions))
     if module._diff and module.params["state"] == "present":  # pylint: disable=protected-access
         out["diff"] = op.diff
     module.exit_json(**out)

@@ -45,6 +45,8 @@ def test_project_has_every_openshift_crd():
 def test_project_crd_fields_exist_upstream(name):
     if not UPSTREAM:
         pytest.skip("the upstream CRDs (../shared/crds) are not beside this checkout")
+    if name in crds.PROJECT_ONLY:
+        pytest.skip(f"{name} has no upstream copy in ../shared/crds; both sets load the project's")
     assert name in UPSTREAM, f"{name} has no upstream counterpart"
     ours, theirs = _versions(PROJECT[name]), _upstream_versions(name)
     for version, schema in ours.items():

@@ -16,7 +16,7 @@ import urllib.request
 
 import yaml
 
-from . import crds, manifests, openshift, pki, procs
+from . import crds, knative, manifests, openshift, pki, procs
 from .sim import volumes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,6 +175,10 @@ class Cluster:
             f"--service-account-signing-key-file={pk['sa.key']}",
             "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=Node,RBAC",
             "--allow-privileged=true", "--endpoint-reconciler-type=none", "--profiling=false",
+            # The Knative manifests register admission webhooks served by pods
+            # that never run (KWOK); with these two plugins off the apiserver
+            # stores webhook configurations but never calls them.
+            "--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",
             f"--cert-dir={d}/pki/apiserver-generated"])
         self._wait_http("kube-apiserver", self.apiserver_url() + "/readyz", rec, self._ssl_context())
         self._write_kubeconfig()
@@ -233,14 +237,17 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise RuntimeError("kube-controller-manager never created ServiceAccount default/default")
             time.sleep(0.25)
-        self._launch("simulators", [sys.executable, "-m", "testcluster.sim", f"--kubeconfig={self.kubeconfig}",
-                                    f"--crds={self.state['crds']}", f"--flavour={self.state['flavour']}"],
+        argv = [sys.executable, "-m", "testcluster.sim", f"--kubeconfig={self.kubeconfig}",
+                f"--crds={self.state['crds']}", f"--flavour={self.state['flavour']}", f"--logs={self.logs}"]
+        if knative.home(b):
+            argv.append(f"--knative-operator={knative.home(b)}")
+        self._launch("simulators", argv,
                      env=dict(os.environ, PYTHONPATH=CLUSTER_DIR, PYTHONUNBUFFERED="1"))
         log(f"{self.name}: {NODE_COUNT} kwok Nodes Ready; controller-manager, scheduler and simulators running")
 
     def _serve_manifests(self):
         port = self.state["ports"]["manifests"]
-        manifests.write(self.dir, self.state["crds"], f"http://127.0.0.1:{port}")
+        manifests.write(self.dir, self.state["crds"], f"http://127.0.0.1:{port}", knative.home(self.state["bin"]))
         rec = self._launch("manifests", [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
                                          "--directory", os.path.join(self.dir, "manifests"), str(port)])
         self._wait_http("manifest server", f"http://127.0.0.1:{port}/knative-operator.yaml", rec)

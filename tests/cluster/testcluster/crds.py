@@ -15,6 +15,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 UPSTREAM_DIR = os.environ.get("ORCHESTRATOR_UPSTREAM_CRDS",
                               os.path.join(os.path.dirname(REPO), "shared", "crds"))
 
+# CRDs the upstream set does not have: always the project's own.
+PROJECT_ONLY = {"knativekafkas.operator.serverless.openshift.io"}
+
 # What each flavour serves on top of plain Kubernetes.
 OPENSHIFT = [
     "routes.route.openshift.io",
@@ -85,6 +88,9 @@ def load(names, which=None, variant=None):
     """The CRD documents for names, from the chosen set (variant: see _index)."""
     which = which or source()
     index = _index(PROJECT_DIR if which == "project" else UPSTREAM_DIR, variant)
+    if which != "project":
+        # Kinds with no upstream copy (KnativeKafka) come from the project set.
+        index = {**{n: d for n, d in _index(PROJECT_DIR).items() if n in PROJECT_ONLY}, **index}
     missing = [n for n in names if n not in index]
     if missing:
         raise SystemExit(f"CRDs missing from the {which} set: {', '.join(missing)}")

@@ -20,14 +20,14 @@ import os
 
 import yaml
 
-from . import crds, upstream
+from . import crds, knative, upstream
 
 OPERATORS = {
-    # Upstream Knative Operator releases put the operator in `default`
-    # (orchestrator-facts.md section 5).
+    # Since knative-v1.14 the operator runs in namespace knative-operator. With
+    # the real operator built, its manifest is upstream's (testcluster/knative.py).
     "knative-operator": {
-        "namespace": "default", "create_namespace": False, "deployment": "knative-operator",
-        "image": "gcr.io/knative-releases/knative.dev/operator/cmd/operator:v1.16.0",
+        "namespace": "knative-operator", "create_namespace": True, "deployment": "knative-operator",
+        "image": "gcr.io/knative-releases/knative.dev/operator/cmd/operator:v1.15.2",
         "crds": ["knativeservings.operator.knative.dev", "knativeeventings.operator.knative.dev"],
         "groups": ["operator.knative.dev"],
     },
@@ -38,6 +38,18 @@ OPERATORS = {
         "crds": ["sonataflowplatforms.sonataflow.org", "sonataflowclusterplatforms.sonataflow.org",
                  "sonataflows.sonataflow.org"],
         "groups": ["sonataflow.org"],
+    },
+    # eventing-kafka-broker: the Kafka broker control plane (controller) and
+    # data plane (receiver), applied into the KnativeEventing namespace.
+    "eventing-kafka-controller": {
+        "namespace": "knative-eventing", "create_namespace": False, "deployment": "kafka-controller",
+        "image": "gcr.io/knative-releases/knative.dev/eventing-kafka-broker/control-plane/cmd/kafka-controller:v1.15.0",
+        "crds": [], "groups": ["eventing.knative.dev"],
+    },
+    "eventing-kafka-broker": {
+        "namespace": "knative-eventing", "create_namespace": False, "deployment": "kafka-broker-receiver",
+        "image": "gcr.io/knative-releases/knative.dev/eventing-kafka-broker/data-plane/receiver:v1.15.0",
+        "crds": [], "groups": ["eventing.knative.dev"],
     },
     # The RHDH operator's plain-Kubernetes install (rhdh-operator-<version>.yaml).
     "rhdh-operator": {
@@ -102,7 +114,7 @@ def _entry(directory, base_url, file_name, data, op):
             "namespace": op["namespace"], "deployment": op["deployment"]}
 
 
-def write(directory, which, base_url):
+def write(directory, which, base_url, knative_home=None):
     """Write every manifest into directory; return the index (also saved as manifests.json)."""
     os.makedirs(os.path.join(directory, "manifests"), exist_ok=True)
     index = {}
@@ -113,7 +125,9 @@ def write(directory, which, base_url):
                                                     rhdh_release_bytes(release, which), op)
             index[name] = dict(index[f"{name}-{upstream.RELEASES[-1]}"])
             continue
-        index[name] = _entry(directory, base_url, f"{name}.yaml", _dump(documents(name, which)), op)
+        docs = knative.release_documents(knative_home) if name == "knative-operator" and knative_home \
+            else documents(name, which)
+        index[name] = _entry(directory, base_url, f"{name}.yaml", _dump(docs), op)
     with open(os.path.join(directory, "manifests.json"), "w", encoding="utf-8") as fh:
         json.dump(index, fh, indent=2)
     return index

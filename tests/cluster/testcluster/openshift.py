@@ -32,6 +32,34 @@ def objects():
                   "image": "registry.redhat.io/redhat/redhat-operator-index:v4.18", "priority": -100}},
         {"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
          "metadata": {"name": "global-operators", "namespace": "openshift-operators"}, "spec": {}},
+    ] + serverless_namespace_rule()
+
+
+def serverless_namespace_rule():
+    """OpenShift Serverless admits KnativeServing only in knative-serving and
+    KnativeEventing only in knative-eventing (its validating webhook;
+    orchestrator-facts.md section 0). Here the same rule is a CEL admission
+    policy, which the apiserver evaluates itself."""
+    name = "testcluster-openshift-serverless-namespaces"
+    return [
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+         "metadata": {"name": name},
+         "spec": {"failurePolicy": "Fail",
+                  "matchConstraints": {"resourceRules": [{
+                      "apiGroups": ["operator.knative.dev"], "apiVersions": ["*"], "operations": ["CREATE"],
+                      "resources": ["knativeservings", "knativeeventings"]}]},
+                  "validations": [
+                      {"expression": "request.resource.resource != 'knativeservings' "
+                                     "|| request.namespace == 'knative-serving'",
+                       "message": "KnativeServing is only supported in namespace knative-serving "
+                                  "on OpenShift Serverless"},
+                      {"expression": "request.resource.resource != 'knativeeventings' "
+                                     "|| request.namespace == 'knative-eventing'",
+                       "message": "KnativeEventing is only supported in namespace knative-eventing "
+                                  "on OpenShift Serverless"}]}},
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+         "metadata": {"name": name},
+         "spec": {"policyName": name, "validationActions": ["Deny"]}},
     ]
 
 

@@ -1,93 +1,103 @@
-"""The Knative operator (OpenShift Serverless on the openshift flavour, the
-upstream Knative Operator on the kubernetes one).
+"""What the Knative data planes and OpenShift Serverless add around the real operator.
 
-KnativeServing and KnativeEventing (operator.knative.dev/v1beta1) get the
-operator's finalizer and, while the operator Deployment is Available, the
-conditions Ready/InstallSucceeded/DeploymentsAvailable True. KnativeEventing
-being Ready installs the eventing CRDs (Broker, Trigger), as the real operator
-does. A Broker gets Ready with an address once a Ready KnativeEventing exists.
-Deleting a CR removes its finalizer only while the operator runs: remove the
-operator first and the CR (and its namespace) stays Terminating, which is the
-upstream uninstall trap (orchestrator-facts.md section 10, item 10).
+KnativeServing and KnativeEventing are reconciled by the real Knative
+Operator (sim/knative_operator.py). This simulates what would run inside the
+Deployments it creates, which are only KWOK pods here:
 
-Fault switches (base.py): "never-ready" keeps Ready False; "slow=<s>".
+- Brokers. The multi-tenant channel broker controller (class
+  `MTChannelBasedBroker`, the default) makes a Broker Ready with an address
+  once a Ready KnativeEventing exists. A Broker of class `Kafka` is reconciled
+  only by the Kafka broker control plane (orchestrator-facts.md section 0): on
+  the kubernetes flavour the eventing-kafka-broker Deployments `kafka-controller`
+  and `kafka-broker-receiver` Available in knative-eventing; on the openshift
+  flavour a Ready `KnativeKafka` with `spec.broker.enabled`. Without it nobody
+  writes the Broker's status, as on a real cluster.
+- KnativeKafka (operator.serverless.openshift.io/v1alpha1, openshift flavour),
+  while the Serverless operator's Deployment `knative-openshift` is Available:
+  Ready when the broker is enabled with bootstrap servers, else InstallFailed
+  naming what is missing.
+
+The openshift flavour also carries, as a ValidatingAdmissionPolicy
+(openshift.py), OpenShift Serverless's rule that KnativeServing and
+KnativeEventing live only in knative-serving / knative-eventing.
+
+Fault switch (base.py): "never-ready" keeps a KnativeKafka not Ready.
 """
-from .. import crds
 from .base import Controller, condition, now
 
-GROUP = "operator.knative.dev"
-OPERATORS = {"knative-openshift", "knative-operator"}
-KINDS = {"knativeservings": "KnativeServing", "knativeeventings": "KnativeEventing"}
-VERSION = "1.16.0"
-EVENTING_CRDS = ["brokers.eventing.knative.dev", "triggers.eventing.knative.dev"]
+KAFKA_GROUP = "operator.serverless.openshift.io"
+EVENTING_NS = "knative-eventing"
+KAFKA_DEPLOYMENTS = ("kafka-controller", "kafka-broker-receiver")
 
 
 class Knative(Controller):
     name = "knative"
 
     def reconcile(self):
-        items = {plural: self.list_custom(GROUP, "v1beta1", plural) for plural in KINDS}
-        if not any(items.values()):
-            self._brokers(eventing_ready=False)
+        brokers = self.list_custom("eventing.knative.dev", "v1", "brokers")
+        kafkas = self.list_custom(KAFKA_GROUP, "v1alpha1", "knativekafkas")
+        kafka_ready = any(self._knative_kafka(k) for k in kafkas)
+        if not brokers:
             return
-        running = self.operator_available(OPERATORS)
-        eventing_ready = False
-        for plural, objs in items.items():
-            for obj in objs:
-                ready = self._cr(plural, obj, running)
-                eventing_ready = eventing_ready or (plural == "knativeeventings" and ready)
-        self._brokers(eventing_ready)
+        eventings = self.list_custom("operator.knative.dev", "v1beta1", "knativeeventings")
+        eventing_ready = any(self._ready(e) for e in eventings)
+        kafka_ready = kafka_ready or self._kafka_deployments_available()
+        for broker in brokers:
+            self._broker(broker, eventing_ready, kafka_ready)
 
-    def _cr(self, plural, obj, running):
-        meta = obj["metadata"]
-        finalizer = f"{plural}.{GROUP}"
-        finalizers = meta.get("finalizers") or []
+    @staticmethod
+    def _ready(obj):
+        return any(c["type"] == "Ready" and c["status"] == "True"
+                   for c in (obj.get("status") or {}).get("conditions", []))
+
+    def _kafka_deployments_available(self):
+        for name in KAFKA_DEPLOYMENTS:
+            dep = self.apps.list_namespaced_deployment(EVENTING_NS, field_selector=f"metadata.name={name}").items
+            if not dep or not (dep[0].status.available_replicas or 0):
+                return False
+        return True
+
+    def _knative_kafka(self, obj):
+        meta, spec = obj["metadata"], obj.get("spec") or {}
+        if meta.get("deletionTimestamp") or not self.operator_available({"knative-openshift"}):
+            return False
+        broker = spec.get("broker") or {}
+        servers = (broker.get("defaultConfig") or {}).get("bootstrapServers", "")
+        if not broker.get("enabled"):
+            want = ("False", "InstallFailed", "spec.broker.enabled is false: no Kafka broker control plane")
+        elif not servers:
+            want = ("False", "InstallFailed", "spec.broker.defaultConfig.bootstrapServers is required")
+        else:
+            want = self.wanted(obj, never=("False", "InstallFailed", "simulated fault never-ready"),
+                               slow=("Unknown", "DeploymentsNotReady", "waiting on deployments"))
+        if not self.has_condition(obj, "Ready", want):
+            self.log("knativekafka %s/%s: Ready %s", meta["namespace"], meta["name"], want[0])
+            self.patch_status(KAFKA_GROUP, "v1alpha1", "knativekafkas", obj, {
+                "observedGeneration": meta.get("generation", 1),
+                "conditions": [condition("InstallSucceeded", want[0], want[1], want[2]),
+                               condition("Ready", *want)]})
+        return want[0] == "True" and bool(broker.get("enabled"))
+
+    def _broker(self, broker, eventing_ready, kafka_ready):
+        meta = broker["metadata"]
+        cls = (meta.get("annotations") or {}).get("eventing.knative.dev/broker.class", "MTChannelBasedBroker")
         if meta.get("deletionTimestamp"):
-            if running and finalizer in finalizers:
-                self.log("%s %s/%s: finalizer done", KINDS[plural], meta["namespace"], meta["name"])
-                self.set_finalizers(GROUP, "v1beta1", plural, obj, [f for f in finalizers if f != finalizer])
-            return False
-        if not running:
-            return False
-        if finalizer not in finalizers:
-            self.set_finalizers(GROUP, "v1beta1", plural, obj, finalizers + [finalizer])
-            return False
-        generation = meta.get("generation", 1)
-        want = self.wanted(
-            obj, never=("False", "InstallFailed", "the operator never finished installing (simulated fault never-ready)"),
-            slow=("Unknown", "DeploymentsNotReady", "waiting on deployments (simulated fault slow)"))
-        if self.has_condition(obj, "Ready", want):
-            return want[0] == "True"
-        if want[0] == "True" and plural == "knativeeventings":
-            for doc in crds.load(EVENTING_CRDS, self.options.get("crds")):
-                self.apply(doc, "knative-operator")
-        self.log("%s %s/%s: Ready %s", KINDS[plural], meta["namespace"], meta["name"], want[0])
-        sub = "True" if want[0] == "True" else "Unknown"
-        self.patch_status(GROUP, "v1beta1", plural, obj, {
-            "observedGeneration": generation, "version": obj["spec"].get("version") or VERSION,
-            "conditions": [condition("DependenciesInstalled", "True"),
-                           condition("DeploymentsAvailable", sub),
-                           condition("InstallSucceeded", sub),
-                           condition("Ready", *want),
-                           condition("VersionMigrationEligible", "True")]})
-        return want[0] == "True"
-
-    def _brokers(self, eventing_ready):
-        for broker in self.list_custom("eventing.knative.dev", "v1", "brokers"):
-            meta = broker["metadata"]
-            ready = any(c["type"] == "Ready" and c["status"] == "True"
-                        for c in (broker.get("status") or {}).get("conditions", []))
-            if meta.get("deletionTimestamp") or ready == eventing_ready:
-                continue
-            cls = (meta.get("annotations") or {}).get("eventing.knative.dev/broker.class", "MTChannelBasedBroker")
-            host = ("kafka-broker-ingress" if cls == "Kafka" else "broker-ingress") + \
-                ".knative-eventing.svc.cluster.local"
-            url = f"http://{host}/{meta['namespace']}/{meta['name']}"
-            status = {"observedGeneration": meta.get("generation", 1),
-                      "conditions": [condition("Ready", "True" if eventing_ready else "False",
-                                               "" if eventing_ready else "EventingNotReady",
-                                               "" if eventing_ready else "no Ready KnativeEventing")]}
-            if eventing_ready:
-                status["address"] = {"url": url}
-            self.log("broker %s/%s: Ready %s (%s)", meta["namespace"], meta["name"], eventing_ready, now())
-            self.patch_status("eventing.knative.dev", "v1", "brokers", broker, status)
+            return
+        if cls == "Kafka":
+            if not kafka_ready:
+                return  # no controller for this class: status stays empty
+            ready, host = True, "kafka-broker-ingress"
+        else:
+            ready, host = eventing_ready, "broker-ingress"
+        if self._ready(broker) == ready and (broker.get("status") or {}).get("observedGeneration") == \
+                meta.get("generation", 1):
+            return
+        status = {"observedGeneration": meta.get("generation", 1),
+                  "conditions": [condition("Ready", "True" if ready else "False",
+                                           "" if ready else "EventingNotReady",
+                                           "" if ready else "no Ready KnativeEventing")]}
+        if ready:
+            status["address"] = {"url": f"http://{host}.{EVENTING_NS}.svc.cluster.local/"
+                                        f"{meta['namespace']}/{meta['name']}"}
+        self.log("broker %s/%s (%s): Ready %s (%s)", meta["namespace"], meta["name"], cls, ready, now())
+        self.patch_status("eventing.knative.dev", "v1", "brokers", broker, status)
