@@ -70,7 +70,7 @@ def wait_for(what, check, timeout=40):
 
 
 def sub_status(cluster, namespace, name=PKG):
-    return cluster.json("get", "subscription", name, "-n", namespace).get("status") or {}
+    return cluster.json("get", "subscriptions.operators.coreos.com", name, "-n", namespace).get("status") or {}
 
 
 def csv_phase(cluster, namespace, name):
@@ -149,7 +149,7 @@ def test_operator_group_with_target_namespaces(openshift, ns, tmp_path):
     assert f"OperatorGroup {ns}/own-only makes the operators of namespace {ns} watch {ns} (OwnNamespace)" \
         in refused["msg"]
     assert "OwnNamespace InstallModeType not supported, cannot configure to watch own namespace" in refused["msg"]
-    assert openshift.json("get", "subscriptions", "-n", ns)["items"] == [], "nothing is created"
+    assert openshift.json("get", "subscriptions.operators.coreos.com", "-n", ns)["items"] == [], "nothing is created"
 
     # OLM itself fails the CSV the same way, and retries it once the group selects all namespaces.
     openshift.kubectl("apply", "-f", "-", stdin=json.dumps({
@@ -190,7 +190,7 @@ def test_foreign_subscription_is_used_never_changed_and_never_removed(openshift,
         "metadata": {"name": "theirs", "namespace": ns}, "spec": {}}))
     openshift.kubectl("apply", "-f", "-", stdin=json.dumps(foreign))
     wait_for("their install", lambda: csv_phase(openshift, ns, V2) == "Succeeded")
-    before = openshift.json("get", "subscription", "my-serverless", "-n", ns)
+    before = openshift.json("get", "subscriptions.operators.coreos.com", "my-serverless", "-n", ns)
     try:
         calls = run(
             openshift, tmp_path,
@@ -209,7 +209,7 @@ def test_foreign_subscription_is_used_never_changed_and_never_removed(openshift,
         theirs = f"Subscription {ns}/my-serverless and its CSV {V2}: not managed"
         assert any(k.startswith(theirs) for k in absent["kept"])
         assert any(k.startswith(f"Namespace {ns}: not created by rhdh.orchestrator") for k in absent["kept"])
-        after = openshift.json("get", "subscription", "my-serverless", "-n", ns)
+        after = openshift.json("get", "subscriptions.operators.coreos.com", "my-serverless", "-n", ns)
         assert after["spec"] == before["spec"] and after["metadata"]["labels"] == {"team": "platform"}
         assert after["metadata"]["generation"] == before["metadata"]["generation"]
         assert csv_phase(openshift, ns, V2) == "Succeeded"
@@ -217,7 +217,7 @@ def test_foreign_subscription_is_used_never_changed_and_never_removed(openshift,
         assert not openshift.json("get", "namespace", ns)["metadata"].get("deletionTimestamp")
     finally:
         # Nothing of theirs may outlive the test: other tests would find it.
-        openshift.kubectl("delete", "subscription", "my-serverless", "-n", ns, "--wait=true", check=False)
+        openshift.kubectl("delete", "subscriptions.operators.coreos.com", "my-serverless", "-n", ns, "--wait=true", check=False)
         openshift.kubectl("delete", "namespace", other, "--wait=false", check=False)
 
 

@@ -131,7 +131,7 @@ def test_openshift_takes_knative_instances_only_in_their_namespaces(openshift):
     assert res.returncode != 0
     assert "serverless_knative_serving_namespace must be knative-serving on OpenShift" in out, out
     assert "serverless_knative_eventing_namespace" not in out.split("Invalid input:")[1], out
-    assert openshift.kubectl("get", "subscription", "-n", "openshift-serverless", "-o", "name",
+    assert openshift.kubectl("get", "subscriptions.operators.coreos.com", "-n", "openshift-serverless", "-o", "name",
                              check=False).stdout.strip() == ""
     # What the test cluster holds for OpenShift Serverless's admission rule.
     openshift.handle.install_crds(crds.load(["knativeservings.operator.knative.dev"]))
@@ -201,7 +201,7 @@ def test_preexisting_serverless_subscription_and_instances_are_left_alone(opensh
         out = flat(res.stdout)
         assert res.returncode == 0, out
         assert "KnativeEventing knative-eventing/knative-eventing exists and is not managed by" in out
-        sub = openshift.json("get", "subscription", "serverless-operator", "-n", "openshift-serverless")
+        sub = openshift.json("get", "subscriptions.operators.coreos.com", "serverless-operator", "-n", "openshift-serverless")
         assert sub["metadata"]["labels"] == {"team": "platform"} and sub["spec"] == theirs
         assert [g["metadata"]["name"] for g in openshift.json("get", "operatorgroup", "-n",
                                                               "openshift-serverless")["items"]] == ["their-group"]
@@ -214,14 +214,14 @@ def test_preexisting_serverless_subscription_and_instances_are_left_alone(opensh
         assert openshift.kubectl("get", "knativeserving", "-A", "-o", "name").stdout.strip() == ""
         their_eventing = openshift.json("get", "knativeeventing", "knative-eventing", "-n", "knative-eventing")
         assert their_eventing["metadata"]["labels"] == {"team": "platform"}
-        sub = openshift.json("get", "subscription", "serverless-operator", "-n", "openshift-serverless")
+        sub = openshift.json("get", "subscriptions.operators.coreos.com", "serverless-operator", "-n", "openshift-serverless")
         assert sub["spec"] == theirs and sub["status"]["installedCSV"]
         assert openshift.json("get", "csv", sub["status"]["installedCSV"], "-n", "openshift-serverless")
         _assert_untouched(openshift, "openshift-serverless")
         _assert_untouched(openshift, "knative-eventing")
     finally:
         openshift.kubectl("delete", "knativeeventing,knativeserving", "--all", "-A", "--timeout=60s", check=False)
-        openshift.kubectl("delete", "subscription,csv,operatorgroup", "--all", "-n", "openshift-serverless",
+        openshift.kubectl("delete", "subscriptions.operators.coreos.com,csv,operatorgroup", "--all", "-n", "openshift-serverless",
                           check=False)
         for ns in ("openshift-serverless", "knative-eventing", "knative-serving"):
             openshift.kubectl("delete", "namespace", ns, "--wait=false", check=False)
