@@ -120,22 +120,6 @@ def test_check_mode_installs_nothing(openshift, olm_namespace):
 SERVERLESS = "rhdh.orchestrator.serverless"
 
 
-def test_knative_serving_that_never_gets_ready_fails_naming_it_and_its_conditions(openshift):
-    """Istio's ingress with no Istio: the real operator reports why, the role names it."""
-    started = time.monotonic()
-    try:
-        istio = {"serverless_wait_timeout": 20, "serverless_knative_ingress": "istio"}
-        res = play(openshift, roles=[{"role": SERVERLESS, "vars": istio}])
-        took = time.monotonic() - started
-    finally:
-        play(openshift, roles=[{"role": SERVERLESS, "vars": {"serverless_state": "absent"}}], check=True)
-    out = flat(res.stdout)
-    assert res.returncode != 0
-    assert "KnativeServing knative-serving/knative-serving not Ready=True yet" in out, out
-    assert "Ready=False (Error: Install failed with message: please install istio" in out, out
-    assert took < 150
-
-
 def test_operator_removed_first_leaves_the_cr_stuck(openshift, olm_namespace):
     """Why removal order matters: the Knative finalizer needs its operator (the real one)."""
     ns = olm_namespace
