@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: merge_dynamic_plugins
 short_description: Merge plugin entries into an RHDH dynamic-plugins document, keyed by package
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Takes the parsed content of a C(dynamic-plugins.yaml) (a dict with C(includes) and C(plugins)) and a list of
     plugin entries. An entry whose package matches one already there (same package, whatever its version or tag)

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: rhdh_release
 short_description: What goes with an RHDH release (operator channel, API version, plugins, Serverless Logic)
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Returns the row of the collection's RHDH release matrix for a release such as C(1.9) or C(1.10.2)
     (an unquoted YAML C(1.10), read as the number 1.1, counts as 1.10).

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: validate_workflow_options
 short_description: Check and normalize an assessment workflow's workflowOptions
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Checks the C(workflowOptions) an assessment workflow writes into its C(workflowdata) (the workflows the
     orchestrator plugin offers to run next) and returns them normalized.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: auth_secret
 short_description: Own the Secret that carries RHDH's orchestrator credentials (backstage-backend-auth-secret)
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Creates or updates the Secret (default C(backstage-backend-auth-secret)) that RHDH loads through
     C(extraEnvs) and that the orchestrator app-config and dynamic plugins refer to as C(${KEY}).

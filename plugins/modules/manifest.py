@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: manifest
 short_description: Apply or remove the documents of an operator release manifest, touching only what the collection created
-version_added: 1.0.0
+version_added: 0.2.0
 description:
   - Installs an operator from its release manifest (CRDs, namespace, RBAC, Deployment) with server-side apply,
     and removes it again, without taking over or deleting objects that existed before.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: olm_operator
 short_description: Install or remove an operator through OLM and wait until it serves its APIs
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Installs an operator the way the OpenShift console does it, for every role of the collection that
     needs one (OpenShift Serverless, OpenShift Serverless Logic, RHDH).
@@ -115,7 +115,7 @@ options:
     elements: str
     choices: [AllNamespaces, OwnNamespace, SingleNamespace, MultiNamespace]
     default: [AllNamespaces]
-    version_added: 1.0.0
+    version_added: 0.2.0
   adopt:
     description:
       - Change (patch the spec of) an existing Subscription that was not created by this collection, approve
@@ -123,14 +123,14 @@ options:
       - It never gets the collection's label, so O(state=absent) still keeps it.
     type: bool
     default: false
-    version_added: 1.0.0
+    version_added: 0.2.0
   remove_shared:
     description:
       - With O(state=absent), remove the operator even though custom resources of O(crds) still exist
         somewhere in the cluster. By default the operator is kept for them and they are listed in RV(kept).
     type: bool
     default: false
-    version_added: 1.0.0
+    version_added: 0.2.0
   create_namespace:
     description: Create O(namespace) when it is missing.
     type: bool
@@ -236,20 +236,20 @@ pending_upgrade:
   returned: always
   type: str
   sample: serverless-operator.v1.36.0
-  version_added: 1.0.0
+  version_added: 0.2.0
 preexisting:
   description: Whether the Subscription existed without the collection's label (it was used, not managed).
   returned: always
   type: bool
   sample: false
-  version_added: 1.0.0
+  version_added: 0.2.0
 kept:
   description: With O(state=absent), what was not removed and why, one line each.
   returned: always
   type: list
   elements: str
   sample: ["Namespace openshift-serverless: not created by rhdh.orchestrator (no app.kubernetes.io/managed-by=rhdh.orchestrator label)"]
-  version_added: 1.0.0
+  version_added: 0.2.0
 actions:
   description: What the module changed (or would change in check mode), one line each.
   returned: always

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: resource_ready
 short_description: Wait until a Kubernetes object reports a condition, and fail in words when it does not
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Polls one object until its O(condition) has the wanted O(status) for the current generation
     (C(status.observedGeneration), when the object reports one, is not older than C(metadata.generation)).

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: valid_workflow_options
 short_description: Whether an assessment workflow's workflowOptions are valid
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - True when P(rhdh.orchestrator.validate_workflow_options#filter) accepts the data with the same options, false
     otherwise; bad data never raises. Bad options (an unknown attribute in O(required), say) do.
