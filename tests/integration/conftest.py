@@ -15,6 +15,7 @@ import pytest
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TESTS, "cluster"))
 
+from testcluster import helm  # noqa: E402  pylint: disable=wrong-import-position
 from testcluster.cluster import Cluster  # noqa: E402  pylint: disable=wrong-import-position
 
 CLI = os.path.join(TESTS, "cluster", "cluster")
@@ -78,3 +79,21 @@ def namespace_os(openshift):
     name = _scratch_namespace(openshift, "t")
     yield name
     openshift.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def helm_bin():
+    """Absolute path of the helm binary tests/cluster/build makes (HELM_VERSION)."""
+    return helm.binary()
+
+
+@pytest.fixture(scope="session")
+def chart_repo(helm_bin):
+    """The upstream greeting chart packaged and served on 127.0.0.1: .url,
+    .chart ("greeting"), .version (its Chart.yaml's), .env (helm homes in a temp dir)."""
+    chart = helm.greeting_chart()
+    if chart is None:
+        pytest.skip("the greeting chart (../shared/upstream/workflows/greeting) is not beside this checkout")
+    repo = helm.ChartRepo(chart, helm_bin)
+    yield repo
+    repo.close()
