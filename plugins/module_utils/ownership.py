@@ -33,6 +33,9 @@ MANIFEST_MARKER = {"orchestrator.rhdh.redhat.com/installed-by": "rhdh.orchestrat
 # A Namespace carrying either was created by the collection (by the namespace
 # module, or as a document of an operator manifest).
 NAMESPACE_MARKERS = (NAMESPACE_MARKER, MANIFEST_MARKER)
+# On a Namespace: the keys (comma-separated) of the labels the namespace module
+# added with label_existing, so that state=unlabeled takes back exactly those.
+ADDED_LABELS_ANNOTATION = "orchestrator.rhdh.redhat.com/added-labels"
 # Left out when telling whether an apply changed an object.
 VOLATILE_METADATA = ("managedFields", "resourceVersion", "generation")
 
@@ -43,6 +46,12 @@ class OwnershipError(Exception):
 
 def labels(obj):
     return ((obj or {}).get("metadata") or {}).get("labels") or {}
+
+
+def added_labels(obj):
+    """The label keys recorded in ADDED_LABELS_ANNOTATION, in their order."""
+    text = (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(ADDED_LABELS_ANNOTATION) or ""
+    return [key.strip() for key in text.split(",") if key.strip()]
 
 
 def carries(obj, marker):
@@ -164,7 +173,8 @@ class Namespaces:
         self.api = api
         self.check_mode = check_mode
         self.waiter = waiter or Waiter(api)
-        self.result = {"created": [], "existing": [], "preexisting": [], "updated": [], "deleted": [], "kept": []}
+        self.result = {"created": [], "existing": [], "preexisting": [], "updated": [], "deleted": [], "kept": [],
+                       "labels_added": {}, "labels_removed": {}}
         self.diff = []
 
     @staticmethod
@@ -175,11 +185,52 @@ class Namespaces:
                 seen.append(name)
         return seen
 
-    def present(self, names, extra_labels=None, wait_timeout=300):
+    def _conflicts(self, names, extra_labels):
+        """With label_existing: labels a pre-existing namespace has at another
+        value, that the module did not add. Checked for every namespace before
+        anything is written."""
+        found = []
+        for name in self._unique(names):
+            live = self.api.get("v1", "Namespace", name)
+            if live is None or deleting(live) or is_ours(live):
+                continue
+            recorded = added_labels(live)
+            for key, value in sorted(extra_labels.items()):
+                have = labels(live)
+                if key in have and have[key] != value and key not in recorded:
+                    found.append("{0}={1} on Namespace {2} (wanted {3})".format(key, have[key], name, value or '""'))
+        if found:
+            raise OwnershipError("labels set by someone else are not overwritten: " + "; ".join(found))
+
+    def _label_existing(self, name, live, extra_labels):
+        """Add extra_labels to an existing namespace (pre-existing or ours) and
+        record the keys that were missing in ADDED_LABELS_ANNOTATION."""
+        have = labels(live)
+        recorded = added_labels(live)
+        missing = {k: v for k, v in extra_labels.items() if have.get(k) != v}
+        record = recorded + sorted(k for k in missing if k not in have and k not in recorded)
+        if not missing:
+            return
+        patch = {"metadata": {"labels": missing}}
+        if record != recorded:
+            patch["metadata"]["annotations"] = {ADDED_LABELS_ANNOTATION: ",".join(record)}
+        if not self.check_mode:
+            self.api.merge_patch("v1", "Namespace", name, None, patch)
+        self.result["updated"].append(name)
+        self.result["labels_added"][name] = sorted(missing)
+        self.diff.append({"before_header": "Namespace " + name, "after_header": "Namespace " + name,
+                          "before": {"labels": have, "added-labels": ",".join(recorded)},
+                          "after": {"labels": dict(have, **missing), "added-labels": ",".join(record)}})
+
+    def present(self, names, extra_labels=None, wait_timeout=300, label_existing=False):
         """Create the missing ones with the marker and extra_labels. An existing
         namespace of ours gets extra_labels it lacks (never loses one); one
-        without the marker is not touched at all."""
+        without the marker is not touched at all, unless label_existing: then
+        it gets them too, and every label this adds (also to the namespaces it
+        creates) is recorded so that unlabel() takes back exactly those."""
         extra_labels = dict(extra_labels or {})
+        if label_existing:
+            self._conflicts(names, extra_labels)
         for name in self._unique(names):
             live = self.api.get("v1", "Namespace", name)
             if live is not None and deleting(live):
@@ -191,6 +242,9 @@ class Namespaces:
             if live is None:
                 body = {"apiVersion": "v1", "kind": "Namespace",
                         "metadata": {"name": name, "labels": dict(extra_labels, **NAMESPACE_MARKER)}}
+                if label_existing and extra_labels:
+                    body["metadata"]["annotations"] = {ADDED_LABELS_ANNOTATION: ",".join(sorted(extra_labels))}
+                    self.result["labels_added"][name] = sorted(extra_labels)
                 if not self.check_mode:
                     self.api.create(body)
                 self.result["created"].append(name)
@@ -200,6 +254,10 @@ class Namespaces:
             self.result["existing"].append(name)
             if not is_ours(live):
                 self.result["preexisting"].append(name)
+            if label_existing:
+                self._label_existing(name, live, extra_labels)
+                continue
+            if not is_ours(live):
                 continue
             missing = {k: v for k, v in extra_labels.items() if labels(live).get(k) != v}
             if missing:
@@ -209,6 +267,31 @@ class Namespaces:
                 self.diff.append({"before_header": "Namespace " + name, "after_header": "Namespace " + name,
                                   "before": {"labels": labels(live)},
                                   "after": {"labels": dict(labels(live), **missing)}})
+        return self.result
+
+    def unlabel(self, names, keys=None):
+        """Take back the labels present(label_existing=True) recorded: those of
+        keys, or all recorded ones when keys is empty. The namespaces stay."""
+        for name in self._unique(names):
+            live = self.api.get("v1", "Namespace", name)
+            if live is None or deleting(live):
+                continue
+            recorded = added_labels(live)
+            take = [k for k in recorded if not keys or k in keys]
+            if not take:
+                continue
+            rest = [k for k in recorded if k not in take]
+            patch = {"metadata": {"labels": {k: None for k in take},
+                                  "annotations": {ADDED_LABELS_ANNOTATION: ",".join(rest) or None}}}
+            if not self.check_mode:
+                self.api.merge_patch("v1", "Namespace", name, None, patch)
+            self.result["updated"].append(name)
+            self.result["labels_removed"][name] = take
+            have = labels(live)
+            self.diff.append({"before_header": "Namespace " + name, "after_header": "Namespace " + name,
+                              "before": {"labels": have, "added-labels": ",".join(recorded)},
+                              "after": {"labels": {k: v for k, v in have.items() if k not in take},
+                                        "added-labels": ",".join(rest)}})
         return self.result
 
     def absent(self, names, wait_timeout=300):

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: namespace
 short_description: Create namespaces with an ownership label, and delete only the ones the collection created
-version_added: 1.0.0
+version_added: 0.2.0
 description:
   - Every role of the collection that needs a namespace makes it with this module, so that a namespace
     that existed before (with the user's ConfigMaps, Secrets and workloads in it) is never relabelled nor
@@ -27,6 +27,9 @@ description:
     they are gone. At the timeout it fails with the namespace's conditions, which name the content and the
     finalizers that hold it. Pre-existing namespaces are kept and reported in RV(kept) with the reason.
   - A namespace that is being deleted when O(state=present) asks for it is waited for and created again.
+  - With O(label_existing), pre-existing namespaces get O(labels) too, and the keys of the labels the module
+    adds to any namespace are recorded in its annotation C(orchestrator.rhdh.redhat.com/added-labels).
+    O(state=unlabeled) takes back exactly those labels and keeps the namespaces.
 author:
   - rhdh.orchestrator contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -38,16 +41,30 @@ options:
     elements: str
     required: true
   state:
-    description: Whether the namespaces should exist.
+    description:
+      - Whether the namespaces should exist.
+      - V(unlabeled) keeps them and removes the labels recorded by O(label_existing) in the annotation
+        C(orchestrator.rhdh.redhat.com/added-labels), only those whose keys O(labels) names (all recorded ones when
+        O(labels) is empty), and updates the annotation.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, unlabeled]
     default: present
   labels:
     description:
       - Labels put on the namespaces this module creates, beside the ownership label, and added to existing
-        namespaces the collection created. Pre-existing namespaces do not get them.
+        namespaces the collection created. Pre-existing namespaces do not get them unless O(label_existing).
+      - With O(state=unlabeled), the keys of the labels to take back (values are ignored).
     type: dict
     default: {}
+  label_existing:
+    description:
+      - With O(state=present), add O(labels) to pre-existing namespaces too, and record in the annotation
+        C(orchestrator.rhdh.redhat.com/added-labels) of every namespace the keys of the labels the module added
+        (all of O(labels) on a namespace it creates), so that O(state=unlabeled) takes back exactly those.
+      - A pre-existing namespace that has one of O(labels) at another value, not recorded as added, fails the
+        module before any namespace is changed; the user's labels are never overwritten.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds to wait until deleted namespaces are gone (O(state=absent)), or until a namespace that is being
@@ -66,6 +83,20 @@ EXAMPLES = r"""
     names: [sonataflow-infra]
     labels:
       rhdh.redhat.com/workflow-namespace: ""
+
+- name: Label workflow namespaces, also ones the user made, recording what was added
+  rhdh.orchestrator.namespace:
+    names: [team-a-workflows]
+    labels:
+      rhdh.redhat.com/workflow-namespace: ""
+    label_existing: true
+
+- name: Take back exactly the labels recorded above
+  rhdh.orchestrator.namespace:
+    names: [team-a-workflows]
+    labels:
+      rhdh.redhat.com/workflow-namespace: ""
+    state: unlabeled
 
 - name: Delete the namespaces the collection created, keep the others
   rhdh.orchestrator.namespace:
@@ -94,11 +125,23 @@ preexisting:
   elements: str
   sample: [rhdh-operator]
 updated:
-  description: Namespaces of the collection that got labels from O(labels) they lacked.
+  description:
+    - Namespaces of the collection that got labels from O(labels) they lacked; with O(label_existing) also
+      pre-existing ones; with O(state=unlabeled) the namespaces that lost labels.
   returned: always
   type: list
   elements: str
   sample: []
+labels_added:
+  description: With O(label_existing), the label keys added (and recorded), by namespace.
+  returned: always
+  type: dict
+  sample: {team-a-workflows: [rhdh.redhat.com/workflow-namespace]}
+labels_removed:
+  description: With O(state=unlabeled), the label keys taken back, by namespace.
+  returned: always
+  type: dict
+  sample: {team-a-workflows: [rhdh.redhat.com/workflow-namespace]}
 deleted:
   description: Namespaces deleted (or, in check mode, that would be deleted) and waited gone.
   returned: always
@@ -135,8 +178,9 @@ def main():
     argument_spec = copy.deepcopy(AUTH_ARG_SPEC)
     argument_spec.update(
         names=dict(type="list", elements="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        state=dict(type="str", choices=["present", "absent", "unlabeled"], default="present"),
         labels=dict(type="dict", default={}),
+        label_existing=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -146,7 +190,9 @@ def main():
     try:
         ns = Namespaces(Kube(module), check_mode=module.check_mode)
         if p["state"] == "present":
-            ns.present(p["names"], labels, p["wait_timeout"])
+            ns.present(p["names"], labels, p["wait_timeout"], label_existing=p["label_existing"])
+        elif p["state"] == "unlabeled":
+            ns.unlabel(p["names"], list(labels))
         else:
             ns.absent(p["names"], p["wait_timeout"])
     except OwnershipError as exc:

@@ -16,9 +16,12 @@ MARK_MANIFEST = {"orchestrator.rhdh.redhat.com/installed-by": "rhdh.orchestrator
 
 
 def merge(base, over):
+    """JSON merge patch: None deletes the key."""
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -195,6 +198,54 @@ def test_present_waits_for_a_terminating_namespace_then_creates_it():
     res = own.Namespaces(api, waiter=Gone(api)).present(["wf"])
     assert res["created"] == ["wf"]
     assert api.objects[("v1", "Namespace", "wf", None)]["metadata"]["labels"] == MARK_NS
+
+
+def test_label_existing_adds_records_and_unlabel_takes_back_exactly_that():
+    """Pre-existing namespaces are labelled only with label_existing; the keys the
+    module added are recorded and state=unlabeled removes those and nothing else."""
+    wf = {"rhdh.redhat.com/workflow-namespace": "", "argocd.argoproj.io/managed-by": "gitops"}
+    api = FakeApi(ns("theirs", {"team": "a", "rhdh.redhat.com/workflow-namespace": ""}), ns("ours", dict(MARK_NS)))
+    check = own.Namespaces(api, check_mode=True).present(["new", "theirs", "ours"], wf, label_existing=True)
+    assert api.writes() == [] and check["created"] == ["new"] and check["updated"] == ["theirs", "ours"]
+    res = own.Namespaces(api).present(["new", "theirs", "ours"], wf, label_existing=True)
+    assert res["labels_added"] == {"new": sorted(wf), "theirs": ["argocd.argoproj.io/managed-by"], "ours": sorted(wf)}
+    assert res["preexisting"] == ["theirs"] and res["updated"] == ["theirs", "ours"]
+    theirs = api.objects[("v1", "Namespace", "theirs", None)]["metadata"]
+    assert theirs["labels"] == dict(wf, team="a")
+    # The user's own workflow label was there before: not recorded, so not taken back.
+    assert theirs["annotations"] == {own.ADDED_LABELS_ANNOTATION: "argocd.argoproj.io/managed-by"}
+    assert api.objects[("v1", "Namespace", "new", None)]["metadata"]["annotations"] == {
+        own.ADDED_LABELS_ANNOTATION: "argocd.argoproj.io/managed-by,rhdh.redhat.com/workflow-namespace"}
+    # Rerun: nothing to do. A recorded label may change value (another ArgoCD namespace).
+    api.calls.clear()
+    assert own.Namespaces(api).present(["new", "theirs", "ours"], wf, label_existing=True)["updated"] == []
+    assert api.writes() == []
+    res = own.Namespaces(api).present(["theirs"], dict(wf, **{"argocd.argoproj.io/managed-by": "other"}),
+                                      label_existing=True)
+    assert res["labels_added"] == {"theirs": ["argocd.argoproj.io/managed-by"]}
+    # unlabeled: only the keys asked for, only if recorded; check mode writes nothing.
+    api.calls.clear()
+    res = own.Namespaces(api, check_mode=True).unlabel(["theirs", "gone"], ["argocd.argoproj.io/managed-by"])
+    assert res["labels_removed"] == {"theirs": ["argocd.argoproj.io/managed-by"]} and api.writes() == []
+    res = own.Namespaces(api).unlabel(["theirs", "new", "ours"], ["argocd.argoproj.io/managed-by"])
+    assert res["updated"] == ["theirs", "new", "ours"]
+    assert api.objects[("v1", "Namespace", "theirs", None)]["metadata"] == dict(
+        theirs, labels={"team": "a", "rhdh.redhat.com/workflow-namespace": ""}, annotations={}, resourceVersion="1")
+    res = own.Namespaces(api).unlabel(["new", "theirs"])
+    assert res["labels_removed"] == {"new": ["rhdh.redhat.com/workflow-namespace"]}
+    assert api.objects[("v1", "Namespace", "new", None)]["metadata"]["labels"] == MARK_NS
+
+
+def test_label_existing_never_overwrites_a_users_label_and_fails_before_any_write():
+    api = FakeApi(ns("a"), ns("b", {"argocd.argoproj.io/managed-by": "their-argocd"}))
+    with pytest.raises(own.OwnershipError) as err:
+        own.Namespaces(api).present(["new", "a", "b"], {"argocd.argoproj.io/managed-by": "gitops"}, label_existing=True)
+    assert str(err.value) == ("labels set by someone else are not overwritten: "
+                              "argocd.argoproj.io/managed-by=their-argocd on Namespace b (wanted gitops)")
+    assert api.writes() == []
+    # Without label_existing the old behaviour holds: pre-existing ones untouched, no record.
+    res = own.Namespaces(api).present(["a", "b"], {"x": "1"})
+    assert res["updated"] == [] and res["labels_added"] == {} and api.writes() == []
 
 
 # ---- manifests ----------------------------------------------------------------------------------
