@@ -69,7 +69,7 @@ import traceback
 
 from .. import crds, upstream
 from . import rhdh_model
-from .base import LOG, Controller, ignore_missing, now
+from .base import LOG, RETRY, Controller, ignore_missing, now
 
 GROUP = "operators.coreos.com"
 INSTALL_MODE_TYPES = ("OwnNamespace", "SingleNamespace", "MultiNamespace", "AllNamespaces")
@@ -338,6 +338,7 @@ class OLM(Controller):
             fn(*args)
         except Exception:  # pylint: disable=broad-except
             LOG.error("[%s] %s: reconcile failed:\n%s", self.name, what, traceback.format_exc())
+            self.requeue(RETRY)
 
     # ---- OperatorGroup status ----------------------------------------------
     def _operator_groups(self, groups, namespaces):

@@ -83,7 +83,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 from .. import upstream
 from . import plugin_installer
 from . import rhdh_model as m
-from .base import Controller, condition, ignore_missing
+from .base import RETRY, Controller, condition, ignore_missing
 
 GROUP = "rhdh.redhat.com"
 OPERATOR = "rhdh-operator"
@@ -157,6 +157,7 @@ class RHDH(Controller):
                 # e.g. its namespace is terminating; the others still get reconciled.
                 self.log("backstage %s/%s: %s", bs["metadata"]["namespace"], bs["metadata"]["name"],
                          str(exc).splitlines()[0])
+                self.requeue(RETRY)
 
     def _storage_version(self):
         try:
