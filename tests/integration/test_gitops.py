@@ -84,14 +84,7 @@ def gitops_crds(kube):
         kube.kubectl("delete", "crd", name, "--timeout=60s")
 
     def install():
-        docs = crds.load(CRDS, "upstream")
-        for doc in docs:
-            if doc["metadata"]["name"] == "argocds.argoproj.io":
-                doc["spec"] = dict(doc["spec"], versions=[
-                    {"name": v["name"], "served": v["served"], "storage": v["storage"],
-                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
-                    for v in doc["spec"]["versions"]])
-        kube.handle.install_crds(docs)
+        kube.handle.install_crds(crds.load_on_demand(CRDS))
     yield install
     for name in _crds_present(kube):
         kube.kubectl("delete", "crd", name, "--timeout=120s", check=False)

@@ -17,16 +17,28 @@ def build():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/cluster/cluster", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "demo-vars", "listeners", "build"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "demo-vars", "listeners", "build", "install-crds", "delete-crds"])
+    parser.add_argument("crds", nargs="*", help="install-crds/delete-crds: CRD names of the upstream set (../shared/crds)")
     parser.add_argument("--flavour", choices=FLAVOURS,
                         default=os.environ.get("ORCHESTRATOR_TEST_FLAVOUR", "kubernetes"))
     parser.add_argument("--name", default=os.environ.get("ORCHESTRATOR_TEST_CLUSTER_NAME"),
                         help="cluster name (default: the flavour)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.flavour not in FLAVOURS:
         parser.error(f"ORCHESTRATOR_TEST_FLAVOUR must be one of {', '.join(FLAVOURS)}")
     cluster = Cluster(args.name or args.flavour)
 
+    if args.command in ("install-crds", "delete-crds"):
+        # For molecule scenarios that need CRDs no simulated operator brings (GitOps).
+        from . import crds  # pylint: disable=import-outside-toplevel
+        if crds.source() != "upstream":
+            print("the upstream CRDs (../shared/crds) are not beside this checkout", file=sys.stderr)
+            return 2
+        if args.command == "install-crds":
+            cluster.install_crds(crds.load_on_demand(args.crds))
+        else:
+            cluster.kubectl("delete", "crd", "--ignore-not-found", "--timeout=120s", *args.crds)
+        return 0
     if args.command == "build":
         print(build())
     elif args.command == "up":
