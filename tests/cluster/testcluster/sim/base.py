@@ -50,7 +50,8 @@ SETTLE = 0.05   # after an event, wait this long for the rest of its burst
 MIN_GAP = 0.5   # a controller is not reconciled more often than this (the old poll interval)
 RETRY = 1.0     # after a failed reconcile
 WATCH_TIMEOUT = 300  # seconds a watch request lasts before it is renewed
-NO_API_RETRY = 30   # a watch whose API is not served retries this often (and on any CRD change)
+NO_API_RETRY = 30   # a watch whose API is not served retries this often, and on any CRD change,
+CRD_SERVED = 3      # and every 0.5 s for this long after one
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 FAULTS_WATCH = (f"/api/v1/namespaces/{FAULTS_NAMESPACE}/configmaps", f"metadata.name={FAULTS_CONFIGMAP}")
 
@@ -265,16 +266,15 @@ class Controller:
         meta = body["metadata"]
         key = object_key(body["apiVersion"], body["kind"], meta.get("namespace"), meta["name"])
         text = json.dumps(body, sort_keys=True, default=str)
-        last = self._applied.get(key)
-        if last is not None and last[:2] == (manager, text) and self.hub is not None \
-                and self.hub.version(key) == last[2]:
-            return None
         if self._dynamic is None:
             self._dynamic = dynamic.DynamicClient(self.api)
         res = self._dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+        last = self._applied.pop(key, None)
         if self.hub is not None:
+            if last is not None and last[:2] == (manager, text) and self.hub.version(res.path(), key) == last[2]:
+                self._applied[key] = last
+                return None
             self.hub.interest(self, path=res.path())
-        self._applied.pop(key, None)
         out = res.server_side_apply(body=body, name=meta["name"], namespace=meta.get("namespace"),
                                     field_manager=manager, force_conflicts=True)
         version = ((out.to_dict() if hasattr(out, "to_dict") else out or {}).get("metadata") or {}).get(
@@ -310,10 +310,10 @@ class Watches:
         self.start = start  # False in unit tests: no threads
         self._lock = threading.Lock()
         self._who = {}  # (path, field selector) -> set of controllers
-        self._versions = {}  # object_key -> resourceVersion
+        self._versions = {}  # (collection path, object_key) -> resourceVersion
         self._paths = {}  # (api_version, kind) -> collection path, or None when not served
         self._crds = threading.Condition()
-        self._crd_changes = 0
+        self._crd_changes, self._crd_changed = 0, 0.0
         self._dynamic = None
         self._ensure((CRD_PATH, None))  # CRD changes also retry watches that found no API
 
@@ -358,22 +358,28 @@ class Watches:
             threading.Thread(target=self._run, args=(key,), daemon=True,
                              name=f"watch {key[0]}").start()
 
-    def version(self, key):
-        return self._versions.get(key)
+    def version(self, path, key):
+        """The resourceVersion the watch of collection `path` last saw for
+        object `key` (object_key), None when it saw none or its deletion."""
+        return self._versions.get((path, key))
 
     # ---- one watch ------------------------------------------------------------
     def _run(self, key):
-        version = None
+        version, missing = None, False
         while True:
             crds = self._crd_changes
             try:
-                version = self._watch(key, version)
+                version = self._watch(key, version, missing)
+                missing = False
             except Exception as exc:  # pylint: disable=broad-except
                 status = getattr(exc, "status", None)
-                if status == 404:  # no such API (yet): wait for a CRD to change
+                if status == 404:  # no such API (yet): retried when a CRD changes
+                    missing = True
                     with self._crds:
                         if crds == self._crd_changes:
-                            self._crds.wait(NO_API_RETRY)
+                            # A new CRD is served a moment after its events: look again soon.
+                            recent = time.monotonic() - self._crd_changed < CRD_SERVED
+                            self._crds.wait(0.5 if recent else NO_API_RETRY)
                     continue
                 if status == 410:
                     version = None
@@ -381,7 +387,7 @@ class Watches:
                 LOG.info("[watches] %s: %s; watching again", key[0], str(exc).splitlines()[0] if str(exc) else exc)
                 time.sleep(1)
 
-    def _watch(self, key, version):
+    def _watch(self, key, version, missing=False):
         """One watch request from `version` (None: the current state, as
         events); returns the version to go on from."""
         path, selector = key
@@ -392,6 +398,8 @@ class Watches:
         if selector:
             params["field_selector"] = selector
         resp = self._dyn().request("GET", path, serialize=False, _preload_content=False, **params)
+        if missing:
+            LOG.info("[watches] %s: served now", path)
         try:
             for line in iter_resp_lines(resp):
                 if line:
@@ -412,11 +420,13 @@ class Watches:
             raise ApiException(status=obj.get("code"), reason=obj.get("message"))
         if kind == "BOOKMARK":
             return meta.get("resourceVersion") or version
-        okey = object_key(obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace"), meta.get("name"))
-        if kind == "DELETED":
-            self._versions.pop(okey, None)
-        else:
-            self._versions[okey] = meta.get("resourceVersion")
+        if key[1] is None:  # one unfiltered watch per collection: its events come in order
+            okey = (key[0], object_key(obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace"),
+                                       meta.get("name")))
+            if kind == "DELETED":
+                self._versions.pop(okey, None)
+            else:
+                self._versions[okey] = meta.get("resourceVersion")
         with self._lock:
             who = list(self._who.get(key, ()))
         for ctl in who:
@@ -426,6 +436,7 @@ class Watches:
         if key[0] == CRD_PATH:
             with self._crds:
                 self._crd_changes += 1
+                self._crd_changed = time.monotonic()
                 self._crds.notify_all()
         return meta.get("resourceVersion") or version
 
