@@ -17,7 +17,8 @@ def build():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/cluster/cluster", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "demo-vars", "listeners", "build", "install-crds", "delete-crds"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kubeconfig", "manifests", "demo-vars", "listeners",
+                                            "build", "install-crds", "delete-crds"])
     parser.add_argument("crds", nargs="*", help="install-crds/delete-crds: CRD names of the upstream set (../shared/crds)")
     parser.add_argument("--flavour", choices=FLAVOURS,
                         default=os.environ.get("ORCHESTRATOR_TEST_FLAVOUR", "kubernetes"))
