@@ -189,13 +189,18 @@ def _option(value, path, allow_unknown, deployed, errors):
                 errors.append("%s: %s is not a deployed workflow%s (deployed: %s)"
                               % (where, json.dumps(out[key], ensure_ascii=False),
                                  "; did you mean %s?" % hint[0] if hint else "", _listing(deployed)))
+    _keep_or_refuse(unknown, value, out, path, OPTION_KEYS, "unknown key", allow_unknown, errors)
+    return out
+
+
+def _keep_or_refuse(unknown, source, out, path, known, what, allow_unknown, errors):
+    """Copy the unknown keys of source into out, or report each with a near-miss hint."""
     for key in unknown:
         if allow_unknown:
-            out[key] = copy.deepcopy(value[key])
+            out[key] = copy.deepcopy(source[key])
         else:
-            hint = suggestion(key, OPTION_KEYS)
-            errors.append(child(path, key) + ": unknown key" + ("; did you mean %s?" % hint if hint else ""))
-    return out
+            hint = suggestion(key, known)
+            errors.append(child(path, key) + ": " + what + ("; did you mean %s?" % hint if hint else ""))
 
 
 def validate(data, allow_unknown=False, required=None, deployed_ids=None):
@@ -228,12 +233,7 @@ def validate(data, allow_unknown=False, required=None, deployed_ids=None):
         else:
             out[attribute] = [_option(item, "%s[%d]" % (path, index), allow_unknown, deployed, errors)
                               for index, item in enumerate(value)]
-    for key in unknown:
-        if allow_unknown:
-            out[key] = copy.deepcopy(data[key])
-        else:
-            hint = suggestion(key, ATTRIBUTES)
-            errors.append(child(ROOT, key) + ": unknown attribute" + ("; did you mean %s?" % hint if hint else ""))
+    _keep_or_refuse(unknown, data, out, ROOT, ATTRIBUTES, "unknown attribute", allow_unknown, errors)
     return (None if errors else out), errors
 
 
