@@ -1,12 +1,12 @@
 """The RHDH operator simulator against the API, no Ansible: the real upstream
 install.yaml of a release, small Backstage CRs, and what the real operator and
 plugin installer of that release would make of them."""
-import json
 import time
 
 import pytest
 import yaml
 
+import kube_helpers  # pylint: disable=import-error
 from testcluster import crds, upstream
 from testcluster.sim import rhdh_model as m
 
@@ -22,20 +22,12 @@ FRONTEND = PREFIX + "orchestrator:{{inherit}}"
 WIDGETS = PREFIX + "orchestrator-form-widgets:{{inherit}}"
 
 
-def wait_for(what, fn, timeout=40, interval=0.3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+get = kube_helpers.get
 
 
-def get(kube, *args):
-    res = kube.kubectl("get", *args, "-o", "json", check=False)
-    return json.loads(res.stdout) if res.returncode == 0 else None
+def wait_for(what, fn, timeout=40):
+    """kube_helpers.wait_for with the longer default the RHDH simulator's rollouts need."""
+    return kube_helpers.wait_for(what, fn, timeout)
 
 
 def install_release(kube, release):

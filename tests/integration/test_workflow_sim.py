@@ -10,28 +10,13 @@ import uuid
 import pytest
 import yaml
 
+from kube_helpers import get, wait_for  # pylint: disable=import-error
 from testcluster import crds
 from testcluster.sim import sonataflow_model as m
 from testcluster.sim.base import FAULT_ANNOTATION, FAULTS_CONFIGMAP, FAULTS_NAMESPACE
 
 SECRET = "sonataflow-psql-postgresql"
 CRDS = ["sonataflows.sonataflow.org", "sonataflowplatforms.sonataflow.org", "sonataflowclusterplatforms.sonataflow.org"]
-
-
-def wait_for(what, fn, timeout=30, interval=0.3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-
-
-def get(kube, *args):
-    res = kube.kubectl("get", *args, "-o", "json", check=False)
-    return json.loads(res.stdout) if res.returncode == 0 else None
 
 
 def apply(kube, *docs):
