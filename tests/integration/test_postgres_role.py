@@ -23,7 +23,7 @@ def role(**variables):
     ({"postgres_port": "five"}, "postgres_port"),
     ({"postgres_deploy": "maybe"}, "postgres_deploy"),
     ({"postgres_storage_size": "2 GB"}, "postgres_storage_size must be a Kubernetes quantity"),
-    ({"postgres_namespace": "Bad_Name"}, "postgres_namespace and postgres_service_name must be DNS labels"),
+    ({"postgres_namespace": "Bad_Name"}, "postgres_namespace must be a DNS label (lowercase letters, digits and '-', at most 63) (got 'Bad_Name')"),
 ])
 def test_bad_input_fails_before_any_change(kube, variables, expected):
     ns = variables.get("postgres_namespace", f"pg-bad-{uuid.uuid4().hex[:6]}")

@@ -27,12 +27,12 @@ def manifest_vars(kube):
 
 
 @pytest.mark.parametrize("variables, expected", [
-    ({"rhdh_name": "Not_A_Name"}, "rhdh_namespace, rhdh_name and rhdh_workflow_namespace must be DNS labels"),
+    ({"rhdh_name": "Not_A_Name"}, "rhdh_name must be a DNS label (lowercase letters, digits and '-', at most 63) (got 'Not_A_Name')"),
     ({"rhdh_data_index_url": "http://data-index/graphql"}, "rhdh_data_index_url must be http(s)://host without a path"),
-    ({"rhdh_host": "https://backstage.example.test"}, "rhdh_host is a host name without scheme"),
+    ({"rhdh_host": "https://backstage.example.test"}, "rhdh_host must be a host name without a scheme (got 'https://backstage.example.test')"),
     ({"rhdh_github_client_id": "only-the-id"}, "rhdh_github_client_id and rhdh_github_client_secret go together"),
     ({"rhdh_notifications_email_enabled": True}, "rhdh_notifications_email_enabled needs rhdh_notifications_email_hostname"),
-    ({"rhdh_extra_plugins": [{"disabled": False}]}, "every rhdh_extra_plugins entry needs a package"),
+    ({"rhdh_extra_plugins": [{"disabled": False}]}, "rhdh_extra_plugins entries each need a package"),
     ({"rhdh_install": "perhaps"}, "rhdh_install"),
 ])
 def test_bad_input_fails_before_any_change(kube, variables, expected):

@@ -168,8 +168,8 @@ def test_bad_input_fails_before_any_change(kube):
     for message in ("workflow_namespace_namespaces entries must be namespace names (DNS labels); not: Bad_Name",
                     f"workflow_namespace_namespaces lists dup-{uid} more than once",
                     f"workflow_namespace_namespaces must not list the platform namespace plat-{uid}",
-                    "workflow_namespace_wait_timeout must be a positive number of seconds (got 0)",
-                    "must be DNS labels; not: No"):
+                    "workflow_namespace_wait_timeout must be a positive number of seconds (got '0')",
+                    "workflow_namespace_monitoring_namespace must be a DNS label (lowercase letters, digits and '-', at most 63) (got 'No')"):
         assert message in out, out
     assert not exists(kube, "namespace", f"dup-{uid}")
 

@@ -83,8 +83,8 @@ def test_drift():
 
 def test_blockers_from_a_timed_out_delete():
     failed = {"msg": '"Backstage" "developer-hub": Timed out waiting on resource', "results": [
-        {"result": {"kind": "Backstage", "metadata": {"name": "developer-hub", "namespace": "rhdh-operator",
-                                                        "deletionTimestamp": "2026-11-26T01:00:00Z", "finalizers": ["test/hold"]}}},
+        {"result": {"kind": "Backstage", "metadata": {
+            "name": "developer-hub", "namespace": "rhdh-operator", "deletionTimestamp": "2026-11-26T01:00:00Z", "finalizers": ["test/hold"]}}},
         {"result": {"kind": "ConfigMap", "metadata": {"name": "x", "namespace": "y"}}}]}
     assert site_state.blockers(failed) == [
         "Backstage rhdh-operator/developer-hub: deleting since 2026-11-26T01:00:00Z, held by finalizers test/hold"]
