@@ -1,6 +1,6 @@
 """The collection as users get it: the galaxy tarball, its metadata and its execution environment.
 
-One build and one install (module fixture) serve every check that needs them:
+One build and one install (session fixture collection_install, tests/conftest.py) serve every check that needs them:
 what the tarball holds and leaves out, that the installed collection loads
 (site playbook syntax, ansible-doc of every plugin, version_added against
 galaxy.yml), and that `ansible-builder introspect` finds the EE dependencies
@@ -11,7 +11,6 @@ action_groups, and `ansible-builder create` for execution-environment.yml.
 import ast
 import datetime
 import glob
-import importlib.util
 import json
 import os
 import re
@@ -114,24 +113,10 @@ def _version_added(node, fqcn, where=""):
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """Build the tarball, install it into an empty path, and run everything that reads the installed copy at once."""
-    tmp = tmp_path_factory.mktemp("packaging")
-    config = tmp / "ansible.cfg"
-    config.write_text("[defaults]\n")  # not the checkout's ansible.cfg, which points at the checkout
-    # kubernetes.core from the virtualenv (the `ansible` package ships it): <site-packages>/ansible_collections/kubernetes/core
-    kubernetes_core = importlib.util.find_spec("ansible_collections.kubernetes.core").submodule_search_locations[0]
-    site_packages = os.path.dirname(os.path.dirname(os.path.dirname(kubernetes_core)))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(config), ANSIBLE_COLLECTIONS_PATH=f"{tmp / 'collections'}:{site_packages}",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"))
-    env.pop("ANSIBLE_COLLECTIONS_PATHS", None)
-    _run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(tmp), ROOT], cwd=tmp, env=env)
-    tarball = tmp / f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
-    assert tarball.is_file(), f"no {tarball.name} built"
-    _run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(tmp / "collections"), "--no-deps"],
-         cwd=tmp, env=env)
-    path = tmp / "collections" / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
-    fqcn = f"{GALAXY['namespace']}.{GALAXY['name']}"
+def installed(collection_install):
+    """Run everything that reads the installed copy (tests/conftest.py builds and installs the tarball) at once."""
+    tmp, env, path, fqcn = collection_install.tmp, collection_install.env, collection_install.path, collection_install.fqcn
+    tarball = collection_install.tarball
     # The slow part: one process per command, all at once.
     commands = {"syntax": [os.path.join(BIN, "ansible-playbook"), "--syntax-check", f"{fqcn}.site"]}
     for doc_type, names in plugins().items():
