@@ -1,7 +1,8 @@
 """site.yml, plan.yml and uninstall.yml around the state record, on the part
-of the stack that is quick to converge (postgres): what is recorded, a plan that
-changes nothing (the rerun of the whole site is molecule's), a removal a finalizer holds, and a removal
-that keeps what existed before and the data."""
+of the stack that is quick to converge (postgres, and a Helm chart of the
+user's that depends on it): what is recorded, a plan that changes nothing (the
+rerun of the whole site is molecule's), a removal a finalizer holds, and a
+removal that keeps what existed before and the data."""
 import json
 import os
 import subprocess
@@ -42,10 +43,23 @@ def names(kube):
     kube.kubectl("-n", "default", "delete", "configmap", cm, "--ignore-not-found", check=False)
 
 
-def test_site_plan_uninstall_by_the_record(kube, names):
+def user_chart(tmp_path):
+    """A chart of the user's: one ConfigMap holding a value."""
+    chart = tmp_path / "my-app"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: my-app\nversion: 0.1.0\n")
+    (chart / "templates" / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: '{{ .Release.Name }}-config'\n"
+        "data:\n  greeting: '{{ .Values.greeting }}'\n")
+    return str(chart)
+
+
+def test_site_plan_uninstall_by_the_record(kube, names, helm_bin, tmp_path):
     ns, cm = names
-    common = {"orchestrator_workflow_namespace": ns, "orchestrator_state_configmap": cm}
-    install = [common, {"orchestrator_targets": "postgres", "postgres_password": PASSWORD}]
+    common = {"orchestrator_workflow_namespace": ns, "orchestrator_state_configmap": cm, "orchestrator_helm_binary": helm_bin,
+              "orchestrator_components": [{"name": "my-app", "chart": user_chart(tmp_path), "namespace": ns,
+                                           "depends_on": ["postgres"], "values": {"greeting": "hello"}}]}
+    install = [common, {"orchestrator_targets": "my-app", "postgres_password": PASSWORD}]
 
     # A feature whose APIs the cluster lacks stops the run before any change.
     rc, out = run(kube, "playbooks/site.yml", common, {"orchestrator_gitops_enabled": "true", "orchestrator_targets": "gitops"})
@@ -57,7 +71,8 @@ def test_site_plan_uninstall_by_the_record(kube, names):
     assert rc == 0, out[-3000:]
     assert PASSWORD not in out
     data = kube.json("-n", "default", "get", "configmap", cm)["data"]
-    assert [c["name"] for c in json.loads(data["components"])] == ["postgres"]
+    assert [c["name"] for c in json.loads(data["components"])] == ["postgres", "my-app"]
+    assert kube.json("-n", ns, "get", "configmap", "my-app-config")["data"] == {"greeting": "hello"}
     assert json.loads(data["preexisting"])["namespaces"] == [ns]
     assert json.loads(data["inputs"])["orchestrator_workflow_namespace"] == ns
     assert "postgres_password" in json.loads(data["secret-inputs"]) and PASSWORD not in json.dumps(data)
@@ -66,7 +81,7 @@ def test_site_plan_uninstall_by_the_record(kube, names):
     rc, out = run(kube, "playbooks/plan.yml", common, {"orchestrator_rhdh_namespace": "hub-" + ns})
     assert rc == 0 and recap(out)["changed"] == "0", out[-3000:]
     assert "New, would be installed: serverless, sonataflow, rhdh" in out
-    assert "Installed, checked below for changes: postgres" in out
+    assert "Installed, checked below for changes: postgres, my-app" in out
     assert f'Input changed since the record: orchestrator_rhdh_namespace: (not set) -> "hub-{ns}"' in out
 
     # A finalizer nobody removes: the removal names what holds it, within its timeout.
@@ -76,7 +91,8 @@ def test_site_plan_uninstall_by_the_record(kube, names):
     assert rc != 0
     assert f"still there: StatefulSet {ns}/sonataflow-psql-postgresql: deleting since" in out
     assert "held by finalizers test.example/hold" in out
-    assert kube.kubectl("-n", "default", "get", "configmap", cm, check=False).returncode == 0
+    assert json.loads(kube.json("-n", "default", "get", "configmap", cm)["data"]["components"])[0]["name"] == "postgres"
+    assert kube.kubectl("-n", ns, "get", "configmap", "my-app-config", check=False).returncode != 0
     kube.kubectl("-n", ns, "patch", "statefulset", "sonataflow-psql-postgresql", "--type", "json",
                  "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
 
