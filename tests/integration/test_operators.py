@@ -153,7 +153,8 @@ def test_operator_removed_first_leaves_the_cr_stuck(openshift, olm_namespace):
      "serverless_kafka_bootstrap_servers is required when serverless_kafka_broker_enabled is true"),
     ("sonataflow", {"sonataflow_operator_install_plan_approval": "Sometimes"},
      "sonataflow_operator_install_plan_approval must be one of: Automatic, Manual"),
-    ("sonataflow", {"sonataflow_namespace": "Not_A_Label"}, "sonataflow_namespace must be a DNS label (lowercase letters, digits and '-', at most 63) (got 'Not_A_Label')"),
+    ("sonataflow", {"sonataflow_namespace": "Not_A_Label"},
+     "sonataflow_namespace must be a DNS label (lowercase letters, digits and '-', at most 63) (got 'Not_A_Label')"),
     ("sonataflow", {"sonataflow_broker_name": "b"},
      "sonataflow_broker_name and sonataflow_broker_namespace go together: set both or neither"),
 ])

@@ -117,8 +117,8 @@ def test_survey_spec_asks_only_for_what_the_collection_reads(path):  # pylint: d
             problems.append(f"{where} asked twice")
         seen.add(var)
         own = OPTIONS.get(var, [])
-        fed = [spec for name in ([] if own else _followers(var)) for _, spec in OPTIONS.get(name, [])]
-        specs = [spec for _, spec in own] + fed
+        fed = [spec for name in ([] if own else _followers(var)) for _role, spec in OPTIONS.get(name, [])]
+        specs = [spec for _role, spec in own] + fed
         readers = [p for p, text in SOURCES if re.search(rf"\b{var}\s*\|\s*default\(", text)]
         if not own and not (var.startswith("orchestrator_") and readers):
             problems.append(f"{where} no role option and no orchestrator_* variable that roles or playbooks read")
@@ -150,7 +150,7 @@ def test_survey_spec_asks_only_for_what_the_collection_reads(path):  # pylint: d
             problems.append(f"{where} choices {choices} beyond the release matrix {sorted(RELEASES)}")
         if var == "orchestrator_targets":
             components = set()
-            for _, text in SOURCES:
+            for _path, text in SOURCES:
                 components |= set(re.findall(r"\{'name': '(\w+)', 'role': 'rhdh\.orchestrator\.", text))
             if not components or not set(choices or []) <= components:
                 problems.append(f"{where} choices {sorted(set(choices or []) - components)} are not components of the site plan")
@@ -163,7 +163,7 @@ def test_survey_spec_asks_only_for_what_the_collection_reads(path):  # pylint: d
         if kind in ("password", "multiselect"):
             continue
         # The survey default is the collection's default.
-        expected = {_as_survey(s["default"]) for _, s in own if "default" in s}
+        expected = {_as_survey(s["default"]) for _role, s in own if "default" in s}
         for source, text in SOURCES:
             for literal in re.findall(rf"\b{var}\s*\|\s*default\(([^()]*)\)", text):
                 value = _literal(literal)
