@@ -87,10 +87,15 @@ def test_site_plan_uninstall_by_the_record(kube, names, helm_bin, tmp_path):
     # A finalizer nobody removes: the removal names what holds it, within its timeout.
     kube.kubectl("-n", ns, "patch", "statefulset", "sonataflow-psql-postgresql", "--type", "merge",
                  "-p", '{"metadata":{"finalizers":["test.example/hold"]}}')
+    kube.kubectl("apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "test-warning", "namespace": ns}, "type": "Warning",
+        "involvedObject": {"kind": "Pod", "name": "some-pod", "namespace": ns}, "reason": "FailedMount",
+        "message": "volume x", "lastTimestamp": "2026-11-26T01:00:00Z", "source": {"component": "kubelet"}}))
     rc, out = run(kube, "playbooks/uninstall.yml", {"orchestrator_state_configmap": cm, "orchestrator_wait_timeout": 5})
     assert rc != 0
-    assert f"still there: StatefulSet {ns}/sonataflow-psql-postgresql: deleting since" in out
-    assert "held by finalizers test.example/hold" in out
+    assert f"recent warnings: {ns} Pod/some-pod FailedMount: volume x" in " ".join(out.split())
+    assert f"still there: StatefulSet {ns}/sonataflow-psql-postgresql: deleting since" in " ".join(out.split())
+    assert "held by finalizers test.example/hold" in " ".join(out.split())
     assert json.loads(kube.json("-n", "default", "get", "configmap", cm)["data"]["components"])[0]["name"] == "postgres"
     assert kube.kubectl("-n", ns, "get", "configmap", "my-app-config", check=False).returncode != 0
     kube.kubectl("-n", ns, "patch", "statefulset", "sonataflow-psql-postgresql", "--type", "json",
