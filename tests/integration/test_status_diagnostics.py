@@ -35,7 +35,8 @@ def playbook(kube, name, extra, *args, cwd=REPO):
 
 def test_status_and_diagnostics(kube, tmp_path):
     ns = f"st-{uuid.uuid4().hex[:6]}"
-    base = {"postgres_namespace": ns, "orchestrator_targets": ["postgres"]}
+    # A state record of its own, removed afterwards, so later runs on this cluster start without it.
+    base = {"postgres_namespace": ns, "orchestrator_targets": ["postgres"], "orchestrator_state_configmap": "state-" + ns}
     try:
         res = playbook(kube, "playbooks/site.yml", dict(base, postgres_password=PASSWORD, postgres_wait_timeout=120))
         assert res.returncode == 0, res.stdout[-3000:]
@@ -78,3 +79,4 @@ def test_status_and_diagnostics(kube, tmp_path):
         assert PASSWORD not in res.stdout + res.stderr
     finally:
         kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+        kube.kubectl("-n", "default", "delete", "configmap", "state-" + ns, "--ignore-not-found", check=False)
