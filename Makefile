@@ -11,7 +11,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
         unit integration lint sanity molecule clean
 
 help:
-	@echo "make demo      bring the local cluster up (FLAVOUR=kubernetes|openshift) and run site.yml"
+	@echo "make demo      bring the local cluster up (FLAVOUR=kubernetes|openshift) and run site.yml with every component"
 	@echo "make test      everything CI runs: unit, integration, lint, sanity, molecule"
 	@echo "make cluster-up / cluster-down / cluster-status   the local cluster alone"
 
@@ -45,9 +45,14 @@ cluster-down:
 cluster-status:
 	tests/cluster/cluster status --flavour $(FLAVOUR)
 
+# The same stack as the molecule scenario `site`: its prepare (GitOps CRDs and
+# ArgoCD, the greeting chart rendered), then site.yml with its settings; the
+# run ends with site.yml's summary table.
 demo: venv collection-link cluster-up
 	source <(tests/cluster/cluster env --flavour $(FLAVOUR)) && \
-	  $(VENV)/bin/ansible-playbook site.yml -e @"$$(tests/cluster/cluster demo-vars --flavour $(FLAVOUR))"
+	  vars="$$(tests/cluster/cluster demo-vars --flavour $(FLAVOUR))" && \
+	  $(VENV)/bin/ansible-playbook molecule/site/prepare.yml -e @"$$vars" && \
+	  $(VENV)/bin/ansible-playbook site.yml -e @molecule/site/vars/main.yml -e @"$$vars"
 
 test: host venv collection-link
 	tests/run-all

@@ -2,7 +2,7 @@
 failure paths, on the openshift flavour (kubernetes flavour for manifests).
 
 The happy paths (converge, idempotence, check mode, verify, removal) are the
-molecule scenarios infra and infra_openshift.
+molecule scenarios site and site_openshift.
 """
 import json
 import os

@@ -1,6 +1,6 @@
 """The postgres role's input checks and secret handling, on the plain flavour.
 
-Converge, idempotence, check mode and removal are in molecule/postgres.
+Converge, idempotence, check mode and removal are in molecule/site (whole stack).
 """
 import base64
 import uuid

@@ -1,6 +1,6 @@
 """The rhdh role's input checks, failure paths and secrecy, and its Backstage CR
 against the real upstream CRDs. Converge, idempotence, check mode and removal
-are in molecule/rhdh, rhdh_openshift and existing_rhdh."""
+are in molecule/site, site_openshift and existing_rhdh."""
 import base64
 import copy
 import json

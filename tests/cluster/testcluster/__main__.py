@@ -60,16 +60,19 @@ def main(argv=None):
     elif args.command == "kubeconfig":
         print(cluster.kubeconfig)
     elif args.command == "demo-vars":
-        # Extra vars that point the roles at the loopback operator manifests.
+        # Extra vars for `make demo`: the operator manifests on the loopback
+        # server, and where molecule/site/vars/main.yml (the site scenario's
+        # settings, which make demo passes too) finds this cluster and checkout.
         with open(os.path.join(cluster.dir, "manifests.json"), encoding="utf-8") as fh:
             index = json.load(fh)
+        demo = {f"{role}_k8s_operator_manifest_{k}": v for role, name in
+                (("serverless", "knative-operator"), ("sonataflow", "sonataflow-operator"), ("rhdh", "rhdh-operator"))
+                for k, v in (("url", index[name]["url"]), ("checksum", "sha256:" + index[name]["sha256"]))}
+        demo.update(site_project_dir=os.path.dirname(os.path.dirname(CLUSTER_DIR)), site_work_dir=cluster.dir,
+                    site_flavour=args.flavour)
         path = os.path.join(cluster.dir, "demo-vars.json")
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump({f"{role}_k8s_operator_manifest_{k}": v for role, name in
-                       (("serverless", "knative-operator"), ("sonataflow", "sonataflow-operator"),
-                        ("rhdh", "rhdh-operator"))
-                       for k, v in (("url", index[name]["url"]), ("checksum", "sha256:" + index[name]["sha256"]))},
-                      fh, indent=2)
+            json.dump(demo, fh, indent=2)
         print(path)
     elif args.command == "manifests":
         print(os.path.join(cluster.dir, "manifests.json"))
