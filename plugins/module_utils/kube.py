@@ -17,9 +17,12 @@ __metaclass__ = type
 import time
 
 try:
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 except ImportError:  # kubernetes.core's client reports the missing library
-    class NotFoundError(Exception):
+    class DynamicApiError(Exception):
+        pass
+
+    class NotFoundError(DynamicApiError):
         pass
 
     class ResourceNotFoundError(Exception):

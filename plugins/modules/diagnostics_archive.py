@@ -87,16 +87,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.rhdh.orchestrator.plugins.module_utils import diagnostics as diag
-from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import Kube
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
-except ImportError:  # kubernetes.core's client reports the missing library
-    class DynamicApiError(Exception):
-        pass
-
-    class ResourceNotFoundError(Exception):
-        pass
+from ansible_collections.rhdh.orchestrator.plugins.module_utils.kube import DynamicApiError, Kube, ResourceNotFoundError
 
 
 def _list(kube, api_versions, kind, namespace=None):
